@@ -1,0 +1,72 @@
+import { decodeJwt } from "jose/jwt/decode";
+
+/** Every expiry signal a provider response can carry. Times are epoch milliseconds. */
+export interface LifetimeSignals {
+  /** When the request that obtained the token was sent, on the local clock. */
+  sentAt: number;
+  /** When its response arrived, on the local clock. Used with `dateHeader`. */
+  receivedAt?: number | undefined;
+  /** The response's `Date` header: the provider's clock at `receivedAt`. */
+  dateHeader?: string | null | undefined;
+  /** OAuth-style `expires_in`, in seconds, counted from `sentAt`. */
+  expiresIn?: number | undefined;
+  /** An absolute expiry on the provider's clock (Papaya's `valid_until`), in epoch ms. */
+  validUntil?: number | undefined;
+  /** The token itself; its `exp` claim counts when it is a JWT. */
+  jwt?: string | undefined;
+  /** The lifetime we asked for, in seconds, counted from `sentAt`. */
+  requestedLifetime?: number | undefined;
+}
+
+/**
+ * How far the provider's clock is ahead of ours, in milliseconds, from its `Date` header.
+ * Zero when there is no usable header. `Date` has one-second resolution, so differences under
+ * a second are noise and ignored.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc9110#section-6.6.1
+ */
+export function clockSkew(dateHeader: string | null | undefined, receivedAt: number): number {
+  if (!dateHeader) return 0;
+  const providerNow = Date.parse(dateHeader);
+  if (Number.isNaN(providerNow)) return 0;
+  const skew = providerNow - receivedAt;
+  return Math.abs(skew) < 1000 ? 0 : skew;
+}
+
+/** The JWT `exp` claim in epoch milliseconds, or undefined when the value is not a JWT. */
+export function jwtExpiry(value: string): number | undefined {
+  if (value.split(".").length !== 3) return undefined;
+  try {
+    const { exp } = decodeJwt(value);
+    return typeof exp === "number" && Number.isFinite(exp) ? exp * 1000 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The moment a token stops being valid on the local clock: the earliest of every signal.
+ * Relative signals count from when the request was sent (the provider started its clock no
+ * earlier than that); absolute ones are moved by the provider's clock skew. Returns undefined
+ * when there is no signal at all.
+ *
+ * @example
+ * const expiresAt = tokenExpiry({ sentAt, receivedAt, dateHeader: res.headers.get("date"),
+ *   expiresIn: body.expires_in, jwt: body.access_token });
+ */
+export function tokenExpiry(signals: LifetimeSignals): number | undefined {
+  const skew = clockSkew(signals.dateHeader, signals.receivedAt ?? signals.sentAt);
+  let earliest = Number.POSITIVE_INFINITY;
+  if (signals.expiresIn !== undefined) {
+    earliest = Math.min(earliest, signals.sentAt + signals.expiresIn * 1000);
+  }
+  if (signals.requestedLifetime !== undefined) {
+    earliest = Math.min(earliest, signals.sentAt + signals.requestedLifetime * 1000);
+  }
+  if (signals.validUntil !== undefined) {
+    earliest = Math.min(earliest, signals.validUntil - skew);
+  }
+  const exp = signals.jwt === undefined ? undefined : jwtExpiry(signals.jwt);
+  if (exp !== undefined) earliest = Math.min(earliest, exp - skew);
+  return Number.isFinite(earliest) ? earliest : undefined;
+}

@@ -1,0 +1,74 @@
+import * as v from "valibot";
+import { EdgeTokenError } from "./errors.ts";
+
+/**
+ * Where the input failed the schema, as dotted paths, never with the values: a failing body
+ * may well hold a token or a secret.
+ */
+export function describeIssues(issues: readonly v.BaseIssue<unknown>[]): string {
+  const paths = issues.slice(0, 5).map((issue) => {
+    const path = issue.path?.map((item) => String(item.key)).join(".");
+    return `${path || "(root)"}: expected ${issue.expected ?? "a valid value"}`;
+  });
+  return paths.join("; ");
+}
+
+/**
+ * Parses a JSON body with a valibot schema. Anything else — not JSON, the wrong shape — is an
+ * `invalid_response` error that says where, without echoing the body.
+ *
+ * @example
+ * const body = parseJson(sent.body, TokenResponseSchema, "PaymentsGate issue", sent.response.status);
+ */
+export function parseJson<const TSchema extends v.GenericSchema>(
+  text: string,
+  schema: TSchema,
+  what: string,
+  status?: number,
+): v.InferOutput<TSchema> {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new EdgeTokenError("invalid_response", `${what} did not answer with JSON.`, {
+      ...(status === undefined ? {} : { status }),
+    });
+  }
+  return parseValue(json, schema, what, status);
+}
+
+/** Like {@link parseJson}, for a value that is already decoded. */
+export function parseValue<const TSchema extends v.GenericSchema>(
+  value: unknown,
+  schema: TSchema,
+  what: string,
+  status?: number,
+): v.InferOutput<TSchema> {
+  const result = v.safeParse(schema, value);
+  if (result.success) return result.output;
+  throw new EdgeTokenError(
+    "invalid_response",
+    `${what} answered with an unexpected shape (${describeIssues(result.issues)}).`,
+    { ...(status === undefined ? {} : { status }) },
+  );
+}
+
+/**
+ * Parses options or configuration with a valibot schema; a mismatch is a `configuration` error
+ * naming the fields at fault (never their values, which may be secrets).
+ *
+ * @example
+ * const keys = parseConfig(options.keys, KeysSchema, "createEncryptedKv keys");
+ */
+export function parseConfig<const TSchema extends v.GenericSchema>(
+  value: unknown,
+  schema: TSchema,
+  where: string,
+): v.InferOutput<TSchema> {
+  const result = v.safeParse(schema, value);
+  if (result.success) return result.output;
+  throw new EdgeTokenError(
+    "configuration",
+    `${where} is invalid: ${describeIssues(result.issues)}.`,
+  );
+}

@@ -1,0 +1,74 @@
+import type { Runtime } from "./runtime.ts";
+import type { Token } from "./token.ts";
+
+/**
+ * Whose tokens these are. Together the parts name a token in a shared store; the credential id
+ * (an API key id, an account id, a client id) is only ever stored as a fingerprint, and a secret
+ * never belongs here.
+ */
+export interface TokenKey {
+  /** `ipospays`, `paymentsgate`, `papaya`, `oauth2`… */
+  provider: string;
+  /** `sandbox`, `production`, or any name the deployment uses. */
+  environment: string;
+  /** The non-secret half of the credential. Fingerprinted before use. */
+  credentialId: string;
+  /** The scope the token carries; one token source per scope. */
+  scope: string;
+}
+
+/** What a provider call gets from the token source. */
+export interface ProviderContext {
+  runtime: Runtime;
+  signal?: AbortSignal | undefined;
+}
+
+/**
+ * How a response says the token it was sent with is no good:
+ * - `ok`: nothing to do;
+ * - `rejected`: the request failed because of the token (a 401): renew it and replay once;
+ * - `renew`: the request went through, but the provider wants a new token before the next one
+ *   (iPOSpays' `AuthenticationRefreshRequired: true`).
+ */
+export type ResponseVerdict = "ok" | "rejected" | "renew";
+
+/**
+ * How to obtain, refresh and attach one kind of token. The seeded providers implement it; so can
+ * anything else that issues bearer-style credentials.
+ *
+ * @example
+ * const provider: Provider = {
+ *   key: { provider: "acme", environment: "sandbox", credentialId: "client-1", scope: "pay" },
+ *   obtain: async ({ runtime }) => acmeLogin(runtime.fetch),
+ *   apply: bearer,
+ * };
+ */
+export interface Provider {
+  readonly key: TokenKey;
+  /** Obtains a new token from the credentials. */
+  obtain(context: ProviderContext): Promise<Token>;
+  /**
+   * Exchanges a previous token (or its refresh handle) for a new one. Throw an `EdgeTokenError`
+   * with code `refresh_rejected` when the provider refuses it: the source then obtains anew.
+   */
+  refresh?(previous: Token, context: ProviderContext): Promise<Token>;
+  /** Whether `refresh` can work from this token at `now`; `obtain` is used otherwise. */
+  canRefresh?(previous: Token, now: number): boolean;
+  /** Returns the request with the token attached the provider's way. */
+  apply(request: Request, token: Token): Request;
+  /** Reads a protected API's response for signs that the token is dead. Default: 401 is `rejected`. */
+  inspect?(response: Response): ResponseVerdict;
+}
+
+/**
+ * Attaches a token as `Authorization: Bearer`, the way RFC 6750 and most payment APIs take it.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc6750#section-2.1
+ * @example
+ * const provider = { key, obtain, apply: bearer };
+ */
+export function bearer(request: Request, token: Token): Request {
+  const authorized = new Request(request);
+  authorized.headers.set("Authorization", `Bearer ${token.value}`);
+  return authorized;
+}

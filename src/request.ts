@@ -1,0 +1,193 @@
+import { abortable } from "./abortable.ts";
+import { EdgeTokenError } from "./errors.ts";
+import type { Runtime } from "./runtime.ts";
+
+/**
+ * How a provider call is sent. Every call has a timeout; network errors, 5xx and 429 are
+ * retried with exponential backoff and full jitter; nothing else is.
+ */
+export interface RequestPolicy {
+  /** Per attempt, including reading the body. Default 10 000 ms. */
+  timeoutMs?: number;
+  /** Retries after the first attempt. Default 2. */
+  retries?: number;
+  /** The backoff base: attempt n waits a random time in [0, base·2ⁿ). Default 200 ms. */
+  baseDelayMs?: number;
+  /** The most any backoff waits. Default 5 000 ms. */
+  maxDelayMs?: number;
+  /** A `Retry-After` longer than this is not waited for: the call fails `rate_limited`. Default 30 000 ms. */
+  maxRetryAfterMs?: number;
+  /** Bodies larger than this are refused. Default 64 KiB. */
+  maxResponseBytes?: number;
+}
+
+/** A response with its body read, and when it was sent and received on the local clock. */
+export interface SentRequest {
+  response: Response;
+  body: string;
+  sentAt: number;
+  receivedAt: number;
+}
+
+const DEFAULTS: Required<RequestPolicy> = {
+  timeoutMs: 10_000,
+  retries: 2,
+  baseDelayMs: 200,
+  maxDelayMs: 5_000,
+  maxRetryAfterMs: 30_000,
+  maxResponseBytes: 64 * 1024,
+};
+
+/**
+ * `Retry-After` in milliseconds: delta-seconds or an HTTP date.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc9110#section-10.2.3
+ */
+export function retryAfterMs(header: string | null, now: number): number | undefined {
+  if (header === null) return undefined;
+  const trimmed = header.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  const at = Date.parse(trimmed);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+async function readCapped(
+  response: Response,
+  max: number,
+  what: string,
+  signal: AbortSignal,
+): Promise<string> {
+  const declared = Number(response.headers.get("content-length"));
+  const tooLarge = (): EdgeTokenError =>
+    new EdgeTokenError(
+      "response_too_large",
+      `${what} answered with more than ${max} bytes; raise requestPolicy.maxResponseBytes if that is expected.`,
+      { status: response.status },
+    );
+  if (declared > max) {
+    await response.body?.cancel();
+    throw tooLarge();
+  }
+  if (response.body === null) return "";
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await abortable(reader.read(), signal);
+    if (done) break;
+    total += value.byteLength;
+    if (total > max) {
+      await reader.cancel();
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return new TextDecoder().decode(bytes);
+}
+
+function failure(
+  error: unknown,
+  timeout: AbortSignal,
+  caller: AbortSignal | undefined,
+  what: string,
+  timeoutMs: number,
+): EdgeTokenError {
+  if (error instanceof EdgeTokenError) return error;
+  if (caller?.aborted) return new EdgeTokenError("aborted", `The call to ${what} was aborted.`);
+  if (timeout.aborted) {
+    return new EdgeTokenError(
+      "timeout",
+      `${what} did not answer within ${timeoutMs} ms (requestPolicy.timeoutMs).`,
+    );
+  }
+  // The cause is a platform network error: it names a host at most, never a header or body.
+  return new EdgeTokenError("upstream_unavailable", `${what} could not be reached.`, {
+    cause: error,
+  });
+}
+
+/**
+ * Sends a request built afresh for every attempt, under the policy's timeout and retries, and
+ * reads its body up to the size cap. Statuses other than 5xx and 429 come back to the caller to
+ * interpret; a 429 or 5xx that outlasts the retries becomes a typed error.
+ *
+ * @example
+ * const sent = await sendRequest(() => new Request(url, { method: "POST", body }), runtime, {},
+ *   "iPOSpays generate");
+ */
+export async function sendRequest(
+  build: () => Request,
+  runtime: Runtime,
+  policy: RequestPolicy = {},
+  what = "The provider",
+  signal?: AbortSignal,
+): Promise<SentRequest> {
+  const p = { ...DEFAULTS, ...policy };
+  for (let attempt = 0; ; attempt++) {
+    if (signal?.aborted) throw new EdgeTokenError("aborted", `The call to ${what} was aborted.`);
+    const timeout = AbortSignal.timeout(p.timeoutMs);
+    const combined = signal ? AbortSignal.any([timeout, signal]) : timeout;
+    const sentAt = runtime.now();
+    let response: Response;
+    let body: string;
+    try {
+      response = await abortable(
+        runtime.fetch(new Request(build(), { signal: combined })),
+        combined,
+      );
+      if (response.status !== 429 && response.status < 500) {
+        body = await readCapped(response, p.maxResponseBytes, what, combined);
+        return { response, body, sentAt, receivedAt: runtime.now() };
+      }
+    } catch (error) {
+      const typed = failure(error, timeout, signal, what, p.timeoutMs);
+      if (!typed.retryable || typed.code === "response_too_large" || attempt >= p.retries) {
+        throw typed;
+      }
+      await backoff(runtime, p, attempt, undefined, signal, what);
+      continue;
+    }
+    // 429 or 5xx: the body is not needed.
+    await response.body?.cancel().catch(() => {});
+    const status = response.status;
+    const wait = retryAfterMs(response.headers.get("retry-after"), runtime.now());
+    if (status === 429 && (attempt >= p.retries || (wait ?? 0) > p.maxRetryAfterMs)) {
+      throw new EdgeTokenError(
+        "rate_limited",
+        `${what} is rate limiting us (HTTP 429)${wait === undefined ? "" : `; retry after ${Math.ceil(wait / 1000)} s`}.`,
+        { status, ...(wait === undefined ? {} : { retryAfterMs: wait }) },
+      );
+    }
+    if (status >= 500 && (attempt >= p.retries || (wait ?? 0) > p.maxRetryAfterMs)) {
+      throw new EdgeTokenError(
+        "upstream_unavailable",
+        `${what} is unavailable (HTTP ${status}) after ${attempt + 1} attempts.`,
+        { status, ...(wait === undefined ? {} : { retryAfterMs: wait }) },
+      );
+    }
+    await backoff(runtime, p, attempt, wait, signal, what);
+  }
+}
+
+async function backoff(
+  runtime: Runtime,
+  p: Required<RequestPolicy>,
+  attempt: number,
+  retryAfter: number | undefined,
+  signal: AbortSignal | undefined,
+  what: string,
+): Promise<void> {
+  const ceiling = Math.min(p.maxDelayMs, p.baseDelayMs * 2 ** attempt);
+  const delay = retryAfter ?? runtime.random() * ceiling;
+  try {
+    await runtime.sleep(delay, signal);
+  } catch {
+    throw new EdgeTokenError("aborted", `The call to ${what} was aborted.`);
+  }
+}

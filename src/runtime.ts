@@ -1,0 +1,54 @@
+/** The `fetch` signature edgetoken calls. Any WHATWG `fetch` fits, and so does the emulator. */
+export type FetchLike = (input: Request | string | URL, init?: RequestInit) => Promise<Response>;
+
+/**
+ * The platform, injectable: tests move time instead of waiting, and route `fetch` to an
+ * emulator instead of the network. Every field is optional; the defaults are the globals.
+ *
+ * @example
+ * const source = createTokenSource(provider, { runtime: { fetch: emulator.fetch, now: () => t } });
+ */
+export interface RuntimeOptions {
+  /** Used for every provider call. Default: the global `fetch`, looked up at call time. */
+  fetch?: FetchLike | undefined;
+  /** The clock, in epoch milliseconds. Default: `Date.now`. */
+  now?: (() => number) | undefined;
+  /** Waits between retries. Default: `setTimeout`, cut short by the signal. */
+  sleep?: ((ms: number, signal?: AbortSignal) => Promise<void>) | undefined;
+  /** A number in [0, 1) for jitter. Default: `Math.random`. */
+  random?: (() => number) | undefined;
+}
+
+/** {@link RuntimeOptions} with every default filled in. */
+export interface Runtime {
+  fetch: FetchLike;
+  now: () => number;
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  random: () => number;
+}
+
+function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/** Fills in the platform defaults. */
+export function resolveRuntime(options: RuntimeOptions = {}): Runtime {
+  return {
+    // Looked up per call, so a later `globalThis.fetch` replacement (a test spy) is honoured.
+    fetch: options.fetch ?? ((input, init) => fetch(input, init)),
+    now: options.now ?? Date.now,
+    sleep: options.sleep ?? defaultSleep,
+    random: options.random ?? Math.random,
+  };
+}

@@ -1,0 +1,340 @@
+import { abortable } from "./abortable.ts";
+import { EdgeTokenError, isEdgeTokenError, isPermanent } from "./errors.ts";
+import type { Provider, ProviderContext, ResponseVerdict } from "./provider.ts";
+import { type Runtime, type RuntimeOptions, resolveRuntime } from "./runtime.ts";
+import { storeKeyName } from "./stores/key-name.ts";
+import type { TokenStore } from "./stores/store.ts";
+import type { Token } from "./token.ts";
+
+/** Options of {@link createTokenSource}: what users tune. */
+export interface TokenSourceOptions {
+  /** A shared store (Workers KV, memory) consulted before the provider. Default: none. */
+  store?: TokenStore | undefined;
+  /**
+   * Refresh when this share of the token's lifetime is left: 0.25 refreshes a 30-minute token
+   * 7.5 minutes early and a 24-hour one 6 hours early. Default 0.25.
+   */
+  refreshAhead?: number | undefined;
+  /** A random share of the lifetime, up to this, is added to `refreshAhead` per token. Default 0.1. */
+  refreshJitter?: number | undefined;
+  /** A token with this little life left is never handed out. Default 30 000 ms. */
+  minRemainingMs?: number | undefined;
+  /** How long a credential, scope or configuration error is remembered. Default 30 000 ms. */
+  permanentErrorTtlMs?: number | undefined;
+  /** Backoff after a transient failure: first wait, doubled each time, capped. Default 1 s → 60 s. */
+  backoff?: { baseMs?: number | undefined; maxMs?: number | undefined } | undefined;
+  /** The platform: fetch, clock, sleep, random. Defaults to the globals. */
+  runtime?: RuntimeOptions | undefined;
+}
+
+/** A Workers `ExecutionContext`, or anything else that keeps background work alive. */
+export interface WaitUntil {
+  waitUntil(promise: Promise<unknown>): void;
+}
+
+/** Per-call options of {@link TokenSource.get} and {@link TokenSource.fetch}. */
+export interface GetOptions {
+  /** Lets a background refresh outlive the request in Workers (`ctx.waitUntil`). */
+  ctx?: WaitUntil | undefined;
+  /** Stops waiting (the shared provider call goes on for the others). */
+  signal?: AbortSignal | undefined;
+}
+
+interface Entry {
+  token: Token;
+  promise: Promise<Token>;
+  refreshAt: number;
+}
+
+interface Failure {
+  error: EdgeTokenError;
+  until: number;
+}
+
+function share(value: number | undefined, fallback: number, name: string): number {
+  const result = value ?? fallback;
+  if (!(result >= 0 && result < 1)) {
+    throw new EdgeTokenError("configuration", `TokenSourceOptions.${name} must be in [0, 1).`);
+  }
+  return result;
+}
+
+function duration(value: number | undefined, fallback: number, name: string): number {
+  const result = value ?? fallback;
+  if (!(result >= 0 && Number.isFinite(result))) {
+    throw new EdgeTokenError(
+      "configuration",
+      `TokenSourceOptions.${name} must be a finite number ≥ 0.`,
+    );
+  }
+  return result;
+}
+
+function waitFor<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return promise;
+  return abortable(promise, signal).catch((error: unknown) => {
+    throw signal.aborted ? new EdgeTokenError("aborted", "get() was aborted.") : error;
+  });
+}
+
+/**
+ * The object an application holds: one per provider, credential and scope. It serves tokens from
+ * memory, then the store, then the provider; makes one provider call at a time however many
+ * callers wait; refreshes in the background ahead of expiry; keeps serving a still-valid token
+ * while refreshes fail; and never hands out a token below the floor.
+ *
+ * @example
+ * const source = createTokenSource(provider, { store: createKvStore(env.TOKENS) });
+ * const token = await source.get({ ctx });
+ * const response = await source.fetch("https://api.example/v1/charge", { method: "POST", body });
+ */
+export class TokenSource {
+  readonly #provider: Provider;
+  readonly #store: TokenStore | undefined;
+  readonly #runtime: Runtime;
+  readonly #refreshAhead: number;
+  readonly #refreshJitter: number;
+  readonly #floor: number;
+  readonly #permanentErrorTtl: number;
+  readonly #backoffBase: number;
+  readonly #backoffMax: number;
+  #entry: Entry | undefined;
+  #inflight: Promise<Token> | undefined;
+  #failure: Failure | undefined;
+  #failures = 0;
+  /** The value of the last token an API refused: never adopted again from the store. */
+  #refused: string | undefined;
+  #keyName: Promise<string> | undefined;
+
+  constructor(provider: Provider, options: TokenSourceOptions = {}) {
+    this.#provider = provider;
+    this.#store = options.store;
+    this.#runtime = resolveRuntime(options.runtime);
+    this.#refreshAhead = share(options.refreshAhead, 0.25, "refreshAhead");
+    this.#refreshJitter = share(options.refreshJitter, 0.1, "refreshJitter");
+    this.#floor = duration(options.minRemainingMs, 30_000, "minRemainingMs");
+    this.#permanentErrorTtl = duration(options.permanentErrorTtlMs, 30_000, "permanentErrorTtlMs");
+    this.#backoffBase = duration(options.backoff?.baseMs, 1_000, "backoff.baseMs");
+    this.#backoffMax = duration(options.backoff?.maxMs, 60_000, "backoff.maxMs");
+  }
+
+  /**
+   * A token with more than the floor of life left. Cached calls resolve from memory without
+   * allocating; past the refresh point the current token is still served while a refresh runs
+   * behind it (kept alive by `ctx.waitUntil` when given).
+   */
+  get(options?: GetOptions): Promise<Token> {
+    const entry = this.#entry;
+    if (entry !== undefined && this.#runtime.now() < entry.refreshAt) return entry.promise;
+    return this.#slowGet(options);
+  }
+
+  /**
+   * `fetch` with the token attached the provider's way. When the response says the token was
+   * refused (401, or the provider's own signal), the token is renewed once — one renewal however
+   * many requests carried it — and the request is replayed once if its body can be sent again.
+   *
+   * @example
+   * const res = await source.fetch(`${base}/api/v3/iposTransact`, { method: "POST", body }, { ctx });
+   */
+  async fetch(
+    input: Request | string | URL,
+    init?: RequestInit,
+    options?: GetOptions,
+  ): Promise<Response> {
+    const request = new Request(input, init);
+    // A stream the caller handed over can be read once; anything else can be sent again.
+    const replayable = !(init?.body instanceof ReadableStream);
+    const spare = replayable && request.body !== null ? request.clone() : request;
+    const token = await this.get(options);
+    const response = await this.#runtime.fetch(this.#provider.apply(request, token));
+    const verdict: ResponseVerdict =
+      this.#provider.inspect?.(response) ?? (response.status === 401 ? "rejected" : "ok");
+    if (verdict === "ok") return response;
+    this.#forget(token);
+    if (verdict === "renew" || !replayable) return response;
+    const renewed = await this.get(options);
+    await response.body?.cancel().catch(() => {});
+    return this.#runtime.fetch(this.#provider.apply(spare, renewed));
+  }
+
+  /** Drops the cached token here and in the store; the next `get()` obtains a new one. */
+  async invalidate(): Promise<void> {
+    const entry = this.#entry;
+    this.#entry = undefined;
+    if (entry !== undefined) this.#refused = entry.token.value;
+    if (this.#store !== undefined) await this.#store.delete(await this.#key());
+  }
+
+  toJSON(): Record<string, unknown> {
+    const { provider, environment, scope } = this.#provider.key;
+    return { provider, environment, scope, cached: this.#entry !== undefined };
+  }
+
+  #forget(token: Token): void {
+    // Only the first refusal of a token drops it; later ones find a newer token already in place.
+    this.#refused = token.value;
+    if (this.#entry?.token === token) this.#entry = undefined;
+  }
+
+  async #slowGet(options: GetOptions | undefined): Promise<Token> {
+    const now = this.#runtime.now();
+    const entry = this.#entry;
+    if (entry !== undefined && entry.token.expiresAt - now > this.#floor) {
+      this.#refreshBehind(now, options?.ctx);
+      return entry.token;
+    }
+    return waitFor(this.#acquire(now), options?.signal);
+  }
+
+  #refreshBehind(now: number, ctx: WaitUntil | undefined): void {
+    if (this.#inflight !== undefined) return;
+    if (this.#failure !== undefined && now < this.#failure.until) return;
+    // Failures are recorded by #acquire; the current token keeps being served meanwhile.
+    const background = this.#acquire(now).then(
+      () => undefined,
+      () => undefined,
+    );
+    ctx?.waitUntil(background);
+  }
+
+  #acquire(now: number): Promise<Token> {
+    if (this.#inflight !== undefined) return this.#inflight;
+    const failure = this.#failure;
+    if (failure !== undefined && now < failure.until) return Promise.reject(failure.error);
+    const inflight = this.#load().then(
+      (token) => {
+        this.#failure = undefined;
+        this.#failures = 0;
+        this.#inflight = undefined;
+        return token;
+      },
+      (error: unknown) => {
+        const typed = isEdgeTokenError(error)
+          ? error
+          : new EdgeTokenError("invalid_response", "The provider failed unexpectedly.", {
+              cause: error,
+            });
+        this.#recordFailure(typed);
+        this.#inflight = undefined;
+        throw typed;
+      },
+    );
+    this.#inflight = inflight;
+    return inflight;
+  }
+
+  #recordFailure(error: EdgeTokenError): void {
+    const now = this.#runtime.now();
+    if (isPermanent(error)) {
+      this.#failure = { error, until: now + this.#permanentErrorTtl };
+      return;
+    }
+    this.#failures += 1;
+    const ceiling = Math.min(this.#backoffMax, this.#backoffBase * 2 ** (this.#failures - 1));
+    // Half fixed, half jitter: a fleet that failed together does not retry together.
+    const wait = Math.max(
+      error.retryAfterMs ?? 0,
+      ceiling / 2 + (this.#runtime.random() * ceiling) / 2,
+    );
+    this.#failure = { error, until: now + wait };
+  }
+
+  #key(): Promise<string> {
+    this.#keyName ??= storeKeyName(this.#provider.key);
+    return this.#keyName;
+  }
+
+  #refreshAt(token: Token): number {
+    const lifetime = token.lifetime;
+    const ahead = this.#refreshAhead + this.#runtime.random() * this.#refreshJitter;
+    const point = token.expiresAt - lifetime * ahead;
+    // Leave at least one floor of slack for the refresh itself, but never refresh before
+    // half the lifetime has passed (a token barely above the floor would refresh on every call).
+    return Math.max(
+      token.obtainedAt + lifetime / 2,
+      Math.min(point, token.expiresAt - 2 * this.#floor),
+    );
+  }
+
+  #adopt(token: Token): Entry {
+    const entry = { token, promise: Promise.resolve(token), refreshAt: this.#refreshAt(token) };
+    this.#entry = entry;
+    return entry;
+  }
+
+  async #readStore(key: string): Promise<Token | undefined> {
+    if (this.#store === undefined) return undefined;
+    try {
+      const stored = await this.#store.get(key);
+      return stored?.value === this.#refused ? undefined : stored;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async #load(): Promise<Token> {
+    const key = await this.#key();
+    const stored = await this.#readStore(key);
+    const current = this.#entry?.token;
+    const now = this.#runtime.now();
+    // Another instance may have refreshed already: adopt its token if it is newer and not due.
+    if (
+      stored !== undefined &&
+      stored.expiresAt - now > this.#floor &&
+      (current === undefined || stored.obtainedAt > current.obtainedAt)
+    ) {
+      const entry = this.#adopt(stored);
+      if (now < entry.refreshAt) return stored;
+    }
+    const previous = [this.#entry?.token, stored].reduce<Token | undefined>(
+      (newest, token) =>
+        token && (!newest || token.obtainedAt > newest.obtainedAt) ? token : newest,
+      undefined,
+    );
+    const token = await this.#obtainOrRefresh(previous, now);
+    const left = token.expiresAt - this.#runtime.now();
+    if (!(left > this.#floor)) {
+      throw new EdgeTokenError(
+        "invalid_response",
+        `${this.#provider.key.provider} issued a token with ${Math.round(left / 1000)} s of life, below minRemainingMs.`,
+      );
+    }
+    if (this.#store !== undefined) {
+      // Stored before it is used: a rotating refresh handle must not be lost with this isolate.
+      await this.#store.set(key, token).catch(() => undefined);
+    }
+    return this.#adopt(token).token;
+  }
+
+  #obtainOrRefresh(previous: Token | undefined, now: number): Promise<Token> {
+    const provider = this.#provider;
+    const context: ProviderContext = { runtime: this.#runtime };
+    if (
+      previous === undefined ||
+      provider.refresh === undefined ||
+      !(provider.canRefresh?.(previous, now) ?? true)
+    ) {
+      return provider.obtain(context);
+    }
+    return provider.refresh(previous, context).catch((error: unknown) => {
+      if (isEdgeTokenError(error, "refresh_rejected")) return provider.obtain(context);
+      throw error;
+    });
+  }
+}
+
+/**
+ * Creates a {@link TokenSource}: hold one per provider, credential and scope, for the life of
+ * the isolate or process.
+ *
+ * @example
+ * const source = createTokenSource(provider, {
+ *   store: createKvStore(env.TOKENS),
+ *   refreshAhead: 0.25,
+ *   minRemainingMs: 30_000,
+ * });
+ */
+export function createTokenSource(provider: Provider, options?: TokenSourceOptions): TokenSource {
+  return new TokenSource(provider, options);
+}

@@ -1,0 +1,34 @@
+import { toBase64url } from "../base64url.ts";
+import type { TokenKey } from "../provider.ts";
+
+const encoder = new TextEncoder();
+
+/**
+ * A short, stable fingerprint of a credential id: the first 96 bits of its SHA-256, base64url.
+ * A store's key list then tells which account a token belongs to without naming it.
+ */
+export async function fingerprint(value: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", encoder.encode(value));
+  return toBase64url(new Uint8Array(digest).subarray(0, 12));
+}
+
+/**
+ * The name a token is stored under: `edgetoken:v1:<provider>:<environment>:<fingerprint>:<scope>`.
+ * Built from the provider, environment, a fingerprint of the credential id and the scope, so it
+ * is the same in every isolate and never contains a secret.
+ *
+ * @example
+ * await storeKeyName({ provider: "ipospays", environment: "sandbox", credentialId: apiKey,
+ *   scope: "PaymentTokenization" });
+ * // "edgetoken:v1:ipospays:sandbox:Qm9x…:PaymentTokenization"
+ */
+export async function storeKeyName(key: TokenKey): Promise<string> {
+  const part = (value: string): string => encodeURIComponent(value);
+  return [
+    "edgetoken:v1",
+    part(key.provider),
+    part(key.environment),
+    await fingerprint(key.credentialId),
+    part(key.scope),
+  ].join(":");
+}

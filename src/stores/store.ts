@@ -1,0 +1,16 @@
+import type { Token } from "../token.ts";
+
+/**
+ * Where tokens live between calls and between instances. Implementations never throw for a
+ * missing, expired, corrupt or undecryptable entry: all of those are a miss.
+ *
+ * @example
+ * const store: TokenStore = createMemoryStore();
+ * await store.set(key, token);
+ */
+export interface TokenStore {
+  get(key: string): Promise<Token | undefined>;
+  /** Keeps the token at least until it expires; a store may keep it a little longer. */
+  set(key: string, token: Token): Promise<void>;
+  delete(key: string): Promise<void>;
+}
