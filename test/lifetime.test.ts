@@ -7,7 +7,9 @@ const minutes = (n: number): number => n * 60_000;
 
 describe("tokenExpiry", () => {
   it("counts expires_in from the moment the request was sent, not received", () => {
-    expect(tokenExpiry({ sentAt: T0, receivedAt: T0 + 4_000, expiresIn: 3600 })).toBe(T0 + minutes(60));
+    expect(tokenExpiry({ sentAt: T0, receivedAt: T0 + 4_000, expiresIn: 3600 })).toBe(
+      T0 + minutes(60),
+    );
   });
 
   it("uses the requested lifetime when it is the only signal", () => {
@@ -31,7 +33,13 @@ describe("tokenExpiry", () => {
     const jwt = unsignedJwt({ exp: (T0 + minutes(50)) / 1000 });
     const base = { sentAt: T0, receivedAt: T0 };
     expect(
-      tokenExpiry({ ...base, expiresIn: 3600, requestedLifetime: 2700, jwt, validUntil: T0 + minutes(55) }),
+      tokenExpiry({
+        ...base,
+        expiresIn: 3600,
+        requestedLifetime: 2700,
+        jwt,
+        validUntil: T0 + minutes(55),
+      }),
     ).toBe(T0 + minutes(45));
     expect(tokenExpiry({ ...base, expiresIn: 600, jwt })).toBe(T0 + minutes(10));
     expect(tokenExpiry({ ...base, expiresIn: 3600, jwt })).toBe(T0 + minutes(50));
@@ -45,7 +53,9 @@ describe("tokenExpiry", () => {
     // The provider's clock says 12:05 when ours says 12:00: its 13:05 is our 13:00.
     const validUntil = T0 + minutes(65);
     expect(clockSkew(dateHeader, T0)).toBe(minutes(5));
-    expect(tokenExpiry({ sentAt: T0, receivedAt: T0, dateHeader, validUntil })).toBe(T0 + minutes(60));
+    expect(tokenExpiry({ sentAt: T0, receivedAt: T0, dateHeader, validUntil })).toBe(
+      T0 + minutes(60),
+    );
     const jwt = unsignedJwt({ exp: validUntil / 1000 });
     expect(tokenExpiry({ sentAt: T0, receivedAt: T0, dateHeader, jwt })).toBe(T0 + minutes(60));
   });
