@@ -13,6 +13,34 @@ export {
   type ResponseVerdict,
   type TokenKey,
 } from "./provider.ts";
+export {
+  type IposPaysKeyLevel,
+  type IposPaysOptions,
+  type IposPaysScope,
+  ipospays,
+  ipospaysGenerateRequest,
+  ipospaysRefreshRequest,
+  processIposPaysResponse,
+} from "./providers/ipospays.ts";
+export {
+  type OAuth2ClientCredentialsOptions,
+  oauth2ClientCredentials,
+  oauth2TokenRequest,
+  processOAuth2TokenResponse,
+} from "./providers/oauth2.ts";
+export {
+  type PapayaOptions,
+  papaya,
+  papayaObtainRequest,
+  processPapayaResponse,
+} from "./providers/papaya.ts";
+export {
+  type PaymentsGateOptions,
+  paymentsGate,
+  paymentsGateIssueRequest,
+  paymentsGateRefreshRequest,
+  processPaymentsGateResponse,
+} from "./providers/paymentsgate.ts";
 export { type RequestPolicy, retryAfterMs, type SentRequest, sendRequest } from "./request.ts";
 export { type FetchLike, type Runtime, type RuntimeOptions, resolveRuntime } from "./runtime.ts";
 export {

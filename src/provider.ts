@@ -56,8 +56,13 @@ export interface Provider {
   canRefresh?(previous: Token, now: number): boolean;
   /** Returns the request with the token attached the provider's way. */
   apply(request: Request, token: Token): Request;
-  /** Reads a protected API's response for signs that the token is dead. Default: 401 is `rejected`. */
-  inspect?(response: Response): ResponseVerdict;
+  /**
+   * Reads a protected API's response for signs that the token is dead. Default: 401 is
+   * `rejected`. It must not consume the body (read a `clone()` if it has to look inside).
+   */
+  inspect?(response: Response): ResponseVerdict | Promise<ResponseVerdict>;
+  /** What `JSON.stringify` shows: never a credential. */
+  toJSON?(): Record<string, unknown>;
 }
 
 /**

@@ -8,17 +8,17 @@ import type { Runtime } from "./runtime.ts";
  */
 export interface RequestPolicy {
   /** Per attempt, including reading the body. Default 10 000 ms. */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** Retries after the first attempt. Default 2. */
-  retries?: number;
+  retries?: number | undefined;
   /** The backoff base: attempt n waits a random time in [0, base·2ⁿ). Default 200 ms. */
-  baseDelayMs?: number;
+  baseDelayMs?: number | undefined;
   /** The most any backoff waits. Default 5 000 ms. */
-  maxDelayMs?: number;
+  maxDelayMs?: number | undefined;
   /** A `Retry-After` longer than this is not waited for: the call fails `rate_limited`. Default 30 000 ms. */
-  maxRetryAfterMs?: number;
+  maxRetryAfterMs?: number | undefined;
   /** Bodies larger than this are refused. Default 64 KiB. */
-  maxResponseBytes?: number;
+  maxResponseBytes?: number | undefined;
 }
 
 /** A response with its body read, and when it was sent and received on the local clock. */
@@ -29,7 +29,7 @@ export interface SentRequest {
   receivedAt: number;
 }
 
-const DEFAULTS: Required<RequestPolicy> = {
+const DEFAULTS: { [K in keyof RequestPolicy]-?: number } = {
   timeoutMs: 10_000,
   retries: 2,
   baseDelayMs: 200,
@@ -128,7 +128,13 @@ export async function sendRequest(
   what = "The provider",
   signal?: AbortSignal,
 ): Promise<SentRequest> {
-  const p = { ...DEFAULTS, ...policy };
+  const p = { ...DEFAULTS };
+  for (const [name, value] of Object.entries(policy) as [
+    keyof RequestPolicy,
+    number | undefined,
+  ][]) {
+    if (value !== undefined) p[name] = value;
+  }
   for (let attempt = 0; ; attempt++) {
     if (signal?.aborted) throw new EdgeTokenError("aborted", `The call to ${what} was aborted.`);
     const timeout = AbortSignal.timeout(p.timeoutMs);
@@ -177,7 +183,7 @@ export async function sendRequest(
 
 async function backoff(
   runtime: Runtime,
-  p: Required<RequestPolicy>,
+  p: { [K in keyof RequestPolicy]-?: number },
   attempt: number,
   retryAfter: number | undefined,
   signal: AbortSignal | undefined,

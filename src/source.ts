@@ -149,7 +149,7 @@ export class TokenSource {
     const token = await this.get(options);
     const response = await this.#runtime.fetch(this.#provider.apply(request, token));
     const verdict: ResponseVerdict =
-      this.#provider.inspect?.(response) ?? (response.status === 401 ? "rejected" : "ok");
+      (await this.#provider.inspect?.(response)) ?? (response.status === 401 ? "rejected" : "ok");
     if (verdict === "ok") return response;
     this.#forget(token);
     if (verdict === "renew" || !replayable) return response;
