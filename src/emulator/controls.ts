@@ -1,0 +1,92 @@
+/**
+ * The emulator's HTTP controls under `/_emulator/`, for tests in another process and for curl:
+ * a thin veneer over the {@link Emulator} methods. Not counted as calls, never faulted.
+ *
+ * - `GET /_emulator/calls`: call counts per endpoint.
+ * - `GET /_emulator/jwks`: the public signing key.
+ * - `POST /_emulator/faults` (a Fault as JSON), `DELETE /_emulator/faults`.
+ * - `POST /_emulator/clock` `{"advanceMs": n}`.
+ * - `POST /_emulator/revoke` `{"token": "…"}`.
+ * - `POST /_emulator/reset`.
+ */
+import * as v from "valibot";
+import { describeBodyProblem, readJsonBody } from "./body.ts";
+import type { Emulator } from "./emulator.ts";
+import { FaultSchema } from "./faults.ts";
+import { methodNotAllowed, notFound, type Reply, toResponse } from "./reply.ts";
+
+const CONTROL_PREFIX = "/_emulator";
+
+const ClockBody = v.strictObject({ advanceMs: v.pipe(v.number(), v.finite()) });
+const RevokeBody = v.strictObject({ token: v.pipe(v.string(), v.nonEmpty()) });
+
+const ok: Reply = { status: 200, json: { ok: true } };
+
+function badRequest(message: string): Reply {
+  return { status: 400, json: { error: "Bad Request", message } };
+}
+
+/** Whether `path` is one of the controls' (or would be). */
+export function isControlPath(path: string): boolean {
+  return path === CONTROL_PREFIX || path.startsWith(`${CONTROL_PREFIX}/`);
+}
+
+type Control = (request: Request, emulator: Emulator) => Promise<Reply>;
+
+const CONTROLS: Record<string, Partial<Record<string, Control>>> = {
+  calls: { GET: async (_request, emulator) => ({ status: 200, json: emulator.calls() }) },
+  jwks: { GET: async (_request, emulator) => ({ status: 200, json: await emulator.jwks() }) },
+  faults: {
+    POST: async (request, emulator) => {
+      const body = await readJsonBody(request, FaultSchema, { requireJsonType: false });
+      if (!body.ok) return badRequest(describeBodyProblem(body));
+      emulator.addFault(body.value);
+      return { status: 201, json: { ok: true } };
+    },
+    DELETE: async (_request, emulator) => {
+      emulator.clearFaults();
+      return ok;
+    },
+  },
+  clock: {
+    POST: async (request, emulator) => {
+      const body = await readJsonBody(request, ClockBody, { requireJsonType: false });
+      if (!body.ok) return badRequest(describeBodyProblem(body));
+      try {
+        emulator.advance(body.value.advanceMs);
+      } catch (error) {
+        return badRequest(error instanceof Error ? error.message : "advanceMs is out of range.");
+      }
+      return ok;
+    },
+  },
+  revoke: {
+    POST: async (request, emulator) => {
+      const body = await readJsonBody(request, RevokeBody, { requireJsonType: false });
+      if (!body.ok) return badRequest(describeBodyProblem(body));
+      emulator.revoke(body.value.token);
+      return ok;
+    },
+  },
+  reset: {
+    POST: async (_request, emulator) => {
+      emulator.reset();
+      return ok;
+    },
+  },
+};
+
+/** Answers a request under `/_emulator/`; the `Date` header carries the unskewed clock. */
+export async function handleControl(
+  request: Request,
+  path: string,
+  emulator: Emulator,
+  nowMs: number,
+): Promise<Response> {
+  const name = path.slice(CONTROL_PREFIX.length + 1);
+  const methods = Object.hasOwn(CONTROLS, name) ? CONTROLS[name] : undefined;
+  if (methods === undefined) return toResponse(notFound(path), nowMs);
+  const control = Object.hasOwn(methods, request.method) ? methods[request.method] : undefined;
+  if (control === undefined) return toResponse(methodNotAllowed(Object.keys(methods)), nowMs);
+  return toResponse(await control(request, emulator), nowMs);
+}
