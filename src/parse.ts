@@ -72,3 +72,22 @@ export function parseConfig<const TSchema extends v.GenericSchema>(
     `${where} is invalid: ${describeIssues(result.issues)}.`,
   );
 }
+
+/**
+ * The body as the schema's output when it is JSON of that shape, `undefined` otherwise: for
+ * error bodies, where a shape is welcome but its absence is no reason to fail differently.
+ *
+ * @example
+ * const code = peekJson(sent.body, v.object({ error: v.string() }))?.error;
+ */
+export function peekJson<const TSchema extends v.GenericSchema>(
+  text: string,
+  schema: TSchema,
+): v.InferOutput<TSchema> | undefined {
+  try {
+    const result = v.safeParse(schema, JSON.parse(text));
+    return result.success ? result.output : undefined;
+  } catch {
+    return undefined;
+  }
+}

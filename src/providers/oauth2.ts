@@ -1,6 +1,6 @@
 import * as v from "valibot";
 import { EdgeTokenError, type EdgeTokenErrorCode } from "../errors.ts";
-import { parseConfig, parseJson } from "../parse.ts";
+import { parseConfig, parseJson, peekJson } from "../parse.ts";
 import { bearer, type Provider, type ProviderContext } from "../provider.ts";
 import { type RequestPolicy, type SentRequest, sendRequest } from "../request.ts";
 import type { Token } from "../token.ts";
@@ -155,13 +155,7 @@ export function processOAuth2TokenResponse(
 ): Token {
   const status = sent.response.status;
   if (status < 200 || status > 299) {
-    let providerCode: string | undefined;
-    try {
-      const body = v.safeParse(ErrorResponse, JSON.parse(sent.body));
-      providerCode = body.success ? body.output.error : undefined;
-    } catch {
-      providerCode = undefined;
-    }
+    const providerCode = peekJson(sent.body, ErrorResponse)?.error;
     const code: EdgeTokenErrorCode =
       (providerCode === undefined ? undefined : ERROR_CODES[providerCode]) ??
       (status === 401 || status === 403 ? "credentials" : "invalid_response");

@@ -1,6 +1,6 @@
 import * as v from "valibot";
 import { EdgeTokenError, type EdgeTokenErrorCode } from "../errors.ts";
-import { parseConfig, parseJson } from "../parse.ts";
+import { parseConfig, parseJson, peekJson } from "../parse.ts";
 import { bearer, type Provider, type ProviderContext } from "../provider.ts";
 import { type RequestPolicy, type SentRequest, sendRequest } from "../request.ts";
 import type { Token } from "../token.ts";
@@ -116,13 +116,7 @@ export function processPaymentsGateResponse(
   const status = sent.response.status;
   const what = `${NAME} ${endpoint}`;
   if (status < 200 || status > 299) {
-    let providerCode: string | undefined;
-    try {
-      const body = v.safeParse(ErrorBody, JSON.parse(sent.body));
-      providerCode = body.success ? body.output.error : undefined;
-    } catch {
-      providerCode = undefined;
-    }
+    const providerCode = peekJson(sent.body, ErrorBody)?.error;
     const details = { status, ...(providerCode === undefined ? {} : { providerCode }) };
     if (endpoint === "refresh" && (status === 400 || status === 401)) {
       throw new EdgeTokenError(
