@@ -5,7 +5,7 @@ export {
   isEdgeTokenError,
 } from "./errors.ts";
 export { clockSkew, jwtExpiry, type LifetimeSignals, tokenExpiry } from "./lifetime.ts";
-export { parseConfig, parseJson, parseValue } from "./parse.ts";
+export { parseConfig, parseJson, parseValue, peekJson } from "./parse.ts";
 export {
   bearer,
   type Provider,
@@ -13,6 +13,7 @@ export {
   type ResponseVerdict,
   type TokenKey,
 } from "./provider.ts";
+export { type BrokerOptions, broker } from "./providers/broker.ts";
 export {
   type IposPaysKeyLevel,
   type IposPaysOptions,
