@@ -52,6 +52,11 @@ export {
   type WaitUntil,
 } from "./source.ts";
 export {
+  createDenoKvNamespace,
+  type DenoKvLike,
+  type DenoKvNamespaceOptions,
+} from "./stores/deno-kv.ts";
+export {
   createEncryptedKv,
   type EncryptedKvOptions,
   type EncryptionKey,

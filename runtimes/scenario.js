@@ -1,0 +1,93 @@
+// The one smoke scenario every runtime runs, written once, in plain JavaScript so that a browser
+// loads it as is. It imports the package by name: it runs from a folder where the packed tarball
+// was installed (Node, Deno and Bun resolve node_modules; Chromium gets an import map).
+import { createTokenSource, ipospays } from "edgetoken";
+import { createEmulator } from "edgetoken/emulator";
+
+const START = Date.parse("2026-01-01T00:00:00Z");
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const BASE = "https://emulator.test/ipospays";
+const GENERATE = "POST /ipospays/v1/authenticate-token";
+const REFRESH = "POST /ipospays/v1/refresh-token";
+const TRANSACT = "POST /ipospays/api/v3/iposTransact";
+
+/**
+ * @param {unknown} condition
+ * @param {string} message
+ * @returns {asserts condition}
+ */
+function check(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+/**
+ * Gets an iPOSpays token from the emulator, pays with it, moves one clock (shared by the client
+ * and the emulator) past the refresh point, lets the background refresh settle and pays again
+ * with the new token. Throws with what went wrong; resolves with a summary.
+ *
+ * @returns {Promise<string>}
+ */
+export async function smoke() {
+  let t = START;
+  const now = () => t;
+  // One clock for both: moving `t` moves the emulator too (its advance() would count twice).
+  const emulator = createEmulator({ now });
+  /** @type {string[]} the `token` header of every Transact call, in order */
+  const paidWith = [];
+  /** @type {(input: Request | string | URL, init?: RequestInit) => Promise<Response>} */
+  const fetch = (input, init) => {
+    const request = new Request(input, init);
+    if (new URL(request.url).pathname.endsWith("/iposTransact")) {
+      paidWith.push(request.headers.get("token") ?? "");
+    }
+    return emulator.fetch(request);
+  };
+  const source = createTokenSource(
+    ipospays({
+      apiKey: "demo-merchant-key",
+      secretKey: "demo-merchant-secret",
+      scope: "PaymentTokenization",
+      baseUrl: BASE,
+    }),
+    // random 0: no jitter, so a 24 h token is due for refresh at exactly 18 h.
+    { runtime: { fetch, now, random: () => 0 } },
+  );
+
+  /** @param {string} amount */
+  const pay = async (amount) => {
+    const response = await source.fetch(`${BASE}/api/v3/iposTransact`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ transactionRequest: { amount } }),
+    });
+    const body = await response.text();
+    check(response.status === 200, `Transact answered ${response.status}: ${body.slice(0, 200)}`);
+    check(body.includes('"Successful"'), `Transact did not succeed: ${body.slice(0, 200)}`);
+  };
+
+  const first = await source.get();
+  check(first.expiresAt - t === 24 * HOUR, `the first token lives ${first.expiresAt - t} ms`);
+  await pay("10.00");
+
+  t += 18 * HOUR + MINUTE;
+  /** @type {Promise<unknown>[]} */
+  const background = [];
+  const served = await source.get({ ctx: { waitUntil: (promise) => background.push(promise) } });
+  check(served.value === first.value, "the current token was not served while refreshing");
+  check(background.length === 1, `expected one background refresh, got ${background.length}`);
+  await Promise.all(background);
+  const second = await source.get();
+  check(second.value !== first.value, "the token did not change after the refresh point");
+  check(second.expiresAt - t === 24 * HOUR, `the refreshed token lives ${second.expiresAt - t} ms`);
+  await pay("20.00");
+
+  check(paidWith.length === 2, `expected two Transact calls, saw ${paidWith.length}`);
+  check(paidWith[0] === first.value, "the first payment did not carry the first token");
+  check(paidWith[1] === second.value, "the second payment did not carry the refreshed token");
+  const calls = emulator.calls();
+  check(calls[GENERATE] === 1, `generate was called ${calls[GENERATE] ?? 0} times, expected 1`);
+  check(calls[REFRESH] === 1, `refresh was called ${calls[REFRESH] ?? 0} times, expected 1`);
+  check(calls[TRANSACT] === 2, `Transact was called ${calls[TRANSACT] ?? 0} times, expected 2`);
+  return `generate 1, refresh 1, Transact 2 (200, 200)`;
+}
