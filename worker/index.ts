@@ -1,34 +1,15 @@
 /**
- * The broker Worker. For now it only says what it is and checks that its token store answers;
- * the broker issue fills in the OAuth endpoints.
+ * The broker Worker's entry: the handlers with the platform's own fetch and clock, and the
+ * Durable Object class its rate limits live in. Tests build their own with `createBroker`.
  */
-import { createKvStore } from "../src/index.ts";
+import { createBroker } from "./broker.ts";
+import type { BrokerEnv } from "./state.ts";
 
-export interface Env {
-  TOKENS: KVNamespace;
-}
+export { RateLimiter } from "./rate-limit.ts";
+
+const broker = createBroker();
 
 export default {
-  async fetch(request: Request, env: Env): Promise<Response> {
-    const url = new URL(request.url);
-    if (request.method !== "GET" && request.method !== "HEAD") {
-      return Response.json(
-        { error: "method_not_allowed" },
-        { status: 405, headers: { Allow: "GET, HEAD" } },
-      );
-    }
-    if (url.pathname === "/healthz") {
-      const store = createKvStore(env.TOKENS);
-      await store.get("edgetoken:v1:healthz");
-      return Response.json({ ok: true });
-    }
-    if (url.pathname === "/") {
-      return Response.json({
-        name: "edgetoken broker",
-        status: "foundation: the OAuth endpoints arrive with the broker issue",
-        endpoints: { health: "/healthz" },
-      });
-    }
-    return Response.json({ error: "not_found" }, { status: 404 });
-  },
-} satisfies ExportedHandler<Env>;
+  fetch: (request, env, ctx) => broker.fetch(request, env, ctx),
+  scheduled: (controller, env, ctx) => broker.scheduled(controller, env, ctx),
+} satisfies ExportedHandler<BrokerEnv>;

@@ -1,0 +1,302 @@
+/**
+ * A broker under test: the real Worker handlers from `createBroker`, the real local KV and
+ * Durable Object bindings, the provider emulator as the outbound fetch, and one hand-moved clock
+ * shared by the broker and the emulator.
+ */
+import {
+  createExecutionContext,
+  createScheduledController,
+  env,
+  waitOnExecutionContext,
+} from "cloudflare:test";
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWTPayload, SignJWT } from "jose";
+import { type MockInstance, vi } from "vitest";
+import { createEmulator, type Emulator } from "../../src/emulator/index.ts";
+import { type Broker, createBroker } from "../../worker/broker.ts";
+import { hashSecret } from "../../worker/clients.ts";
+import { SCOPES } from "../../worker/scopes.ts";
+import { Clock } from "./double.ts";
+
+export const ISSUER = "https://broker.test";
+export const AUDIENCE = "edgetoken-demo";
+/** Requests to this host fail like a network error. */
+export const UNREACHABLE = "unreachable.invalid";
+
+export interface TestClient {
+  id: string;
+  secret: string;
+  scopes: readonly string[];
+  audiences: readonly string[];
+  maxLifetime: number;
+  origins?: readonly string[];
+  providerTokens?: boolean;
+  rateLimit?: { requests: number; windowSeconds: number };
+}
+
+/** A trusted backend: every scope, provider tokens, one browser origin. */
+export const SHOP: TestClient = {
+  id: "shop",
+  secret: "shop-secret-7c1e9f0a2b4d6e8f",
+  scopes: SCOPES,
+  audiences: [AUDIENCE, "https://payments.example"],
+  maxLifetime: 900,
+  origins: ["https://shop.example"],
+  providerTokens: true,
+};
+
+/** A client with one scope, a short maximum lifetime, and no provider tokens. */
+export const PAYROLL: TestClient = {
+  id: "payroll",
+  secret: "payroll-secret-3a5c7e9b1d2f4a6c",
+  scopes: ["papaya:payments"],
+  audiences: ["https://payroll.example", AUDIENCE],
+  maxLifetime: 120,
+};
+
+/** A resource server: introspects tokens meant for it, may have nothing itself. */
+export const PAYMENTS_API: TestClient = {
+  id: "payments-api",
+  secret: "payments-api-secret-9e8d7c6b5a4f",
+  scopes: [],
+  audiences: ["https://payments.example"],
+  maxLifetime: 60,
+};
+
+/** Generous, so only the rate-limit tests meet a limit. */
+const UNLIMITED = { requests: 1_000_000, windowSeconds: 1 };
+
+export async function clientsVar(clients: readonly TestClient[]): Promise<string> {
+  const entries = await Promise.all(
+    clients.map(async ({ secret, rateLimit, ...client }) => ({
+      ...client,
+      secretHash: await hashSecret(secret),
+      rateLimit: rateLimit ?? UNLIMITED,
+    })),
+  );
+  return JSON.stringify(entries);
+}
+
+/** A production-style signing key the tests also hold, so they can forge tokens with it. */
+export interface TestKey {
+  kid: string;
+  privateKey: CryptoKey;
+  jwk: Record<string, unknown>;
+}
+
+export async function newSigningKey(): Promise<TestKey> {
+  const { privateKey } = await generateKeyPair("ES256", { extractable: true });
+  const jwk = await exportJWK(privateKey);
+  const kid = await calculateJwkThumbprint({
+    kty: "EC",
+    crv: "P-256",
+    x: String(jwk.x),
+    y: String(jwk.y),
+  });
+  return { kid, privateKey, jwk: { ...jwk, kid } };
+}
+
+export interface WorldOptions {
+  clients?: readonly TestClient[];
+  /** Vars replaced or added on top of wrangler.toml's. */
+  vars?: Partial<Cloudflare.Env>;
+  /** Give the broker a BROKER_SIGNING_KEYS key (default) or let it make development keys. */
+  keys?: "secret" | "development";
+  /** Where the clock starts, epoch ms. Default: a fixed instant. */
+  start?: number;
+}
+
+export interface World {
+  clock: Clock;
+  emulator: Emulator;
+  broker: Broker;
+  env: Cloudflare.Env;
+  /** The signing key, when `keys` is "secret". */
+  key: TestKey | undefined;
+  /** Every request the broker sent out (to the emulator), in order. */
+  outbound: Array<{ method: string; url: string; headers: Headers }>;
+  /** Sends a request to the broker and waits for its background work. */
+  send(path: string, init?: RequestInit): Promise<Response>;
+  /** `client_credentials` for a client; the parsed JSON response. */
+  token(client: TestClient, params?: Record<string, string>): Promise<TokenResponse>;
+  /** Sends a form with the client's Basic credentials. */
+  post(
+    path: string,
+    client: TestClient | undefined,
+    params: Record<string, string>,
+  ): Promise<Response>;
+  /** Runs the cron trigger. */
+  cron(): Promise<void>;
+  /** A new broker instance over the same KV, clock and emulator: an isolate restart. */
+  restart(): void;
+}
+
+export interface TokenResponse {
+  access_token: string;
+  token_type: string;
+  expires_in: number;
+  scope: string;
+  issued_token_type?: string;
+}
+
+/** `Authorization: Basic` for a client, form-encoded first as RFC 6749 §2.3.1 asks. */
+export function basic(client: { id: string; secret: string }): string {
+  const encode = (text: string) => encodeURIComponent(text).replaceAll("%20", "+");
+  return `Basic ${btoa(`${encode(client.id)}:${encode(client.secret)}`)}`;
+}
+
+export function form(params: Record<string, string>): RequestInit {
+  return {
+    method: "POST",
+    headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams(params).toString(),
+  };
+}
+
+/**
+ * Empties the KV namespace. Storage is shared by the tests of one file (and only those), so
+ * each world starts without the provider tokens, revocations and keys of the one before.
+ */
+async function clearKv(): Promise<void> {
+  for (;;) {
+    const listed = await env.TOKENS.list();
+    await Promise.all(listed.keys.map((key) => env.TOKENS.delete(key.name)));
+    if (listed.list_complete) return;
+  }
+}
+
+export async function brokerWorld(options: WorldOptions = {}): Promise<World> {
+  await clearKv();
+  const clock = new Clock(options.start);
+  const emulator = createEmulator({ now: clock.now });
+  const key = options.keys === "development" ? undefined : await newSigningKey();
+  const testEnv: Cloudflare.Env = {
+    ...env,
+    ISSUER,
+    BROKER_AUDIENCE: AUDIENCE,
+    BROKER_CLIENTS: await clientsVar(options.clients ?? [SHOP, PAYROLL, PAYMENTS_API]),
+    ...(key === undefined ? {} : { BROKER_SIGNING_KEYS: JSON.stringify([key.jwk]) }),
+    ...options.vars,
+  };
+  const outbound: World["outbound"] = [];
+  const fetch = (input: Request | string | URL, init?: RequestInit): Promise<Response> => {
+    const request = new Request(input, init);
+    outbound.push({
+      method: request.method,
+      url: request.url,
+      headers: new Headers(request.headers),
+    });
+    // A host that stands for a provider that cannot be reached at all.
+    if (new URL(request.url).hostname === UNREACHABLE)
+      throw new TypeError("Network connection lost.");
+    return emulator.fetch(request);
+  };
+  const fresh = () =>
+    createBroker({ runtime: { fetch, now: clock.now, random: () => 0, sleep: async () => {} } });
+  let broker = fresh();
+  const send = async (path: string, init?: RequestInit): Promise<Response> => {
+    const ctx = createExecutionContext();
+    const response = await broker.fetch(new Request(`${ISSUER}${path}`, init), testEnv, ctx);
+    await waitOnExecutionContext(ctx);
+    return response;
+  };
+  const post = (path: string, client: TestClient | undefined, params: Record<string, string>) => {
+    const init = form(params);
+    if (client !== undefined)
+      (init.headers as Record<string, string>).Authorization = basic(client);
+    return send(path, init);
+  };
+  return {
+    clock,
+    emulator,
+    get broker() {
+      return broker;
+    },
+    env: testEnv,
+    key,
+    outbound,
+    send,
+    post,
+    async token(client, params = {}) {
+      const response = await post("/oauth/token", client, {
+        grant_type: "client_credentials",
+        ...params,
+      });
+      if (response.status !== 200) {
+        throw new Error(`token request failed: ${response.status} ${await response.text()}`);
+      }
+      return response.json();
+    },
+    async cron() {
+      const ctx = createExecutionContext();
+      const controller = createScheduledController({
+        scheduledTime: clock.now(),
+        cron: "*/5 * * * *",
+      });
+      await broker.scheduled(controller, testEnv, ctx);
+      await waitOnExecutionContext(ctx);
+    },
+    restart() {
+      broker = fresh();
+    },
+  };
+}
+
+/** The world's signing key; only worlds with `keys: "secret"` have one. */
+export function keyOf(world: World): TestKey {
+  if (world.key === undefined) throw new Error("this world has development keys, not a test key");
+  return world.key;
+}
+
+/**
+ * A token signed with the world's own key: valid unless the test breaks something. A claim
+ * given as `undefined` is left out.
+ */
+export async function forge(
+  world: World,
+  claims: Record<string, unknown>,
+  header: Record<string, string> = {},
+  key: TestKey = keyOf(world),
+): Promise<string> {
+  const now = Math.floor(world.clock.now() / 1000);
+  const payload = Object.fromEntries(
+    Object.entries({
+      iss: ISSUER,
+      sub: SHOP.id,
+      aud: AUDIENCE,
+      iat: now,
+      exp: now + 300,
+      jti: `forged-${crypto.randomUUID()}`,
+      client_id: SHOP.id,
+      scope: SCOPES.join(" "),
+      ...claims,
+    }).filter(([, value]) => value !== undefined),
+  ) as JWTPayload;
+  return new SignJWT(payload)
+    .setProtectedHeader({ alg: "ES256", typ: "at+jwt", kid: key.kid, ...header })
+    .sign(key.privateKey);
+}
+
+/** Silences the broker's log lines for a test, and hands back the spies to read them. */
+export function quietLogs(): {
+  log: MockInstance<typeof console.log>;
+  warn: MockInstance<typeof console.warn>;
+  error: MockInstance<typeof console.error>;
+} {
+  vi.restoreAllMocks();
+  return {
+    log: vi.spyOn(console, "log").mockImplementation(() => {}),
+    warn: vi.spyOn(console, "warn").mockImplementation(() => {}),
+    error: vi.spyOn(console, "error").mockImplementation(() => {}),
+  };
+}
+
+/** The payload of a JWT, without verifying it. */
+export function payloadOf(token: string): Record<string, unknown> {
+  const [, payload = ""] = token.split(".");
+  return JSON.parse(atob(payload.replaceAll("-", "+").replaceAll("_", "/")));
+}
+
+export function headerOf(token: string): Record<string, unknown> {
+  const [header = ""] = token.split(".");
+  return JSON.parse(atob(header.replaceAll("-", "+").replaceAll("_", "/")));
+}

@@ -1,0 +1,132 @@
+/**
+ * Broker access tokens: RFC 9068 JWTs (`typ: at+jwt`) signed ES256 with a `kid`, and their
+ * verification — ES256 only, our issuer, our keys, the clock passed in, and the `jti` checked
+ * against revocations. Every way a token can fail is one answer to the caller; the reason is
+ * kept for tests and logs only.
+ */
+import { base64url, jwtVerify, SignJWT } from "jose";
+import * as v from "valibot";
+import type { Grant } from "./policy.ts";
+import type { KeySet, SigningKey } from "./signing-keys.ts";
+
+/** The claims of a broker token (RFC 9068 §2.2, RFC 8693 §4.1 for `act`). */
+export interface AccessTokenClaims {
+  iss: string;
+  sub: string;
+  aud: string;
+  exp: number;
+  iat: number;
+  jti: string;
+  client_id: string;
+  scope: string;
+  act?: { sub: string } | undefined;
+}
+
+export const ACCESS_TOKEN_TYPE = "at+jwt";
+
+/** 128 random bits, base64url: unguessable, and safe in a KV key name. */
+export function newJti(): string {
+  return base64url.encode(crypto.getRandomValues(new Uint8Array(16)));
+}
+
+/** The claims a grant becomes at `now` (epoch ms). */
+export function claimsFor(grant: Grant, issuer: string, now: number): AccessTokenClaims {
+  const iat = Math.floor(now / 1000);
+  return {
+    iss: issuer,
+    sub: grant.subject,
+    aud: grant.audience,
+    exp: iat + grant.lifetime,
+    iat,
+    jti: newJti(),
+    client_id: grant.clientId,
+    scope: grant.scopes.join(" "),
+    ...(grant.actor === undefined ? {} : { act: { sub: grant.actor } }),
+  };
+}
+
+export function signAccessToken(claims: AccessTokenClaims, key: SigningKey): Promise<string> {
+  return new SignJWT({ ...claims })
+    .setProtectedHeader({ alg: "ES256", typ: ACCESS_TOKEN_TYPE, kid: key.kid })
+    .sign(key.privateKey);
+}
+
+/** Why a token was not accepted. Never shown to the caller. */
+export type RejectReason = "malformed" | "signature" | "claims" | "expired" | "revoked";
+
+export type Verification =
+  | { ok: true; claims: AccessTokenClaims }
+  | { ok: false; reason: RejectReason };
+
+export interface VerifyOptions {
+  keys: KeySet;
+  issuer: string;
+  /** Required audience; omitted where any audience of ours will do (exchange, revocation). */
+  audience?: string | undefined;
+  now: number;
+  isRevoked(jti: string): Promise<boolean>;
+}
+
+const ClaimsSchema = v.object({
+  iss: v.string(),
+  sub: v.pipe(v.string(), v.nonEmpty()),
+  aud: v.pipe(v.string(), v.nonEmpty()),
+  exp: v.pipe(v.number(), v.integer()),
+  iat: v.pipe(v.number(), v.integer()),
+  jti: v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{1,64}$/)),
+  client_id: v.pipe(v.string(), v.nonEmpty()),
+  scope: v.string(),
+  act: v.optional(v.object({ sub: v.string() })),
+});
+
+/** A generous bound: a compact JWS longer than this is not one of ours. */
+const MAX_TOKEN_LENGTH = 4096;
+
+function reasonOf(error: unknown): RejectReason {
+  const code = (error as { code?: unknown } | null)?.code;
+  switch (code) {
+    case "ERR_JWT_EXPIRED":
+      return "expired";
+    case "ERR_JWS_SIGNATURE_VERIFICATION_FAILED":
+    case "ERR_JWKS_NO_MATCHING_KEY":
+    case "ERR_JWKS_MULTIPLE_MATCHING_KEYS":
+    case "ERR_JOSE_ALG_NOT_ALLOWED":
+      return "signature";
+    case "ERR_JWT_CLAIM_VALIDATION_FAILED":
+      return "claims";
+    default:
+      return "malformed";
+  }
+}
+
+/**
+ * Verifies a broker token: ES256 with one of our published keys (so `alg: none`, HS256 keyed
+ * with the public key and unknown `kid`s fail), `typ: at+jwt`, our issuer, the audience when one
+ * is required, `exp` and `nbf` against `now` with no tolerance, the claims RFC 9068 requires,
+ * and the `jti` not revoked.
+ */
+export async function verifyAccessToken(
+  token: string,
+  options: VerifyOptions,
+): Promise<Verification> {
+  if (token.length > MAX_TOKEN_LENGTH) return { ok: false, reason: "malformed" };
+  let payload: unknown;
+  try {
+    const verified = await jwtVerify(token, options.keys.getKey, {
+      algorithms: ["ES256"],
+      typ: ACCESS_TOKEN_TYPE,
+      issuer: options.issuer,
+      ...(options.audience === undefined ? {} : { audience: options.audience }),
+      currentDate: new Date(options.now),
+      requiredClaims: ["sub", "aud", "exp", "iat", "jti", "client_id", "scope"],
+    });
+    payload = verified.payload;
+  } catch (error) {
+    return { ok: false, reason: reasonOf(error) };
+  }
+  const parsed = v.safeParse(ClaimsSchema, payload);
+  if (!parsed.success) return { ok: false, reason: "claims" };
+  const claims: AccessTokenClaims = parsed.output;
+  if (await options.isRevoked(claims.jti)) return { ok: false, reason: "revoked" };
+  return { ok: true, claims };
+}

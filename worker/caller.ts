@@ -1,0 +1,88 @@
+/**
+ * Who is calling: a client by its credentials (token, revocation, introspection, provider-token
+ * endpoints) or by a broker token it holds (proxy, provider-token). Either way the caller is
+ * counted against its client's rate limit once it is known.
+ */
+import { type AccessTokenClaims, type Verification, verifyAccessToken } from "./access-token.ts";
+import { authenticateClient, presentedCredentials } from "./clients.ts";
+import type { ClientPolicy } from "./config.ts";
+import type { Call } from "./context.ts";
+import { fail, ok, type Result } from "./failure.ts";
+import { takeRateLimit } from "./rate-limit.ts";
+
+/** Checks a token of ours; `audience` when the endpoint is a resource with one. */
+export async function verifyToken(
+  call: Call,
+  token: string,
+  audience?: string,
+): Promise<Verification> {
+  const { keys, revocations } = call.state;
+  return verifyAccessToken(token, {
+    keys: await keys.current(call.now),
+    issuer: call.issuer,
+    audience,
+    now: call.now,
+    isRevoked: (jti) => revocations.isRevoked(jti),
+  });
+}
+
+/** Counts a request of `client` against its rate limit. */
+export async function countRequest(
+  call: Call,
+  client: ClientPolicy,
+): Promise<Result<ClientPolicy>> {
+  const limited = await takeRateLimit(call.state.limiter, client, call.now);
+  return limited === undefined ? ok(client) : fail(limited);
+}
+
+/** Whether the request carries client credentials at all (Basic, or `client_id` in the form). */
+export function presentsCredentials(request: Request, form: URLSearchParams): boolean {
+  return (
+    /^basic\b/i.test(request.headers.get("authorization") ?? "") ||
+    form.has("client_id") ||
+    form.has("client_secret")
+  );
+}
+
+/** The client whose credentials the request carries (RFC 6749 §2.3.1), counted. */
+export async function clientByCredentials(
+  call: Call,
+  form: URLSearchParams,
+): Promise<Result<ClientPolicy>> {
+  const presented = presentedCredentials(call.request.headers.get("authorization"), form);
+  if (!presented.ok) return presented;
+  const client = await authenticateClient(presented.value, call.state.config.clients);
+  if (!client.ok) return client;
+  return countRequest(call, client.value);
+}
+
+/** `Authorization: Bearer <token>` (RFC 6750 §2.1); `null` when the header is not Bearer. */
+export function bearerToken(request: Request): string | null {
+  const match = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(
+    request.headers.get("authorization") ?? "",
+  );
+  return match?.[1] ?? null;
+}
+
+/** Whether the request tries to authenticate with a bearer token at all. */
+export function hasBearerScheme(request: Request): boolean {
+  return /^bearer\b/i.test(request.headers.get("authorization") ?? "");
+}
+
+/** The caller of a protected endpoint: a live broker token for `audience`, its client, counted. */
+export async function clientByToken(
+  call: Call,
+  audience: string,
+): Promise<Result<{ client: ClientPolicy; claims: AccessTokenClaims }>> {
+  if (!hasBearerScheme(call.request)) return fail({ kind: "missing_token" });
+  const token = bearerToken(call.request);
+  if (token === null) return fail({ kind: "invalid_token" });
+  const verified = await verifyToken(call, token, audience);
+  if (!verified.ok) return fail({ kind: "invalid_token" });
+  // A client removed from the configuration loses its live tokens at once.
+  const client = call.state.config.clients.get(verified.claims.client_id);
+  if (client === undefined) return fail({ kind: "invalid_token" });
+  const limited = await countRequest(call, client);
+  if (!limited.ok) return limited;
+  return ok({ client, claims: verified.claims });
+}

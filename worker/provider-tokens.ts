@@ -1,0 +1,154 @@
+/**
+ * The providers' own tokens, one token source per provider scope, all sharing one encrypted KV
+ * cache: the client library's `createTokenSource` over `createKvStore(createEncryptedKv(…))`.
+ * Every isolate in every colo reads the same cached token, so a whole fleet makes one auth call
+ * per token lifetime; the cron refreshes ahead so no request waits for one.
+ */
+import {
+  createEncryptedKv,
+  createKvStore,
+  createTokenSource,
+  type EdgeTokenError,
+  type IposPaysScope,
+  ipospays,
+  isEdgeTokenError,
+  type Provider,
+  papaya,
+  paymentsGate,
+  type RuntimeOptions,
+  type TokenSource,
+} from "../src/index.ts";
+import type { BrokerConfig, ConfigProblem } from "./config.ts";
+import type { Failure } from "./failure.ts";
+import {
+  type BrokerScope,
+  type ProviderName,
+  providerOf,
+  providerScopeOf,
+  SCOPES,
+} from "./scopes.ts";
+
+/** How a provider's token goes on a request: `token: <jwt>` for iPOSpays, Bearer otherwise. */
+export interface TokenApplication {
+  header: string;
+  prefix: string;
+}
+
+export const APPLICATION: Record<ProviderName, TokenApplication> = {
+  ipospays: { header: "token", prefix: "" },
+  paymentsgate: { header: "Authorization", prefix: "Bearer " },
+  papaya: { header: "Authorization", prefix: "Bearer " },
+};
+
+/** The env var prefix a provider's settings live under, for configuration errors. */
+const VAR_PREFIX: Record<ProviderName, string> = {
+  ipospays: "IPOSPAYS",
+  paymentsgate: "PAYMENTSGATE",
+  papaya: "PAPAYA",
+};
+
+export interface ProviderTokens {
+  /** The source for a scope, when its provider is configured. */
+  source(scope: BrokerScope): TokenSource | undefined;
+  /** Where the provider's API lives, for the proxy. */
+  apiBase(provider: ProviderName): string | undefined;
+  /** Every scope with a source. */
+  scopes(): readonly BrokerScope[];
+}
+
+/** The key id written into encrypted KV values; rotating the secret only costs one cache miss. */
+const ENCRYPTION_KEY_ID = "broker-1";
+
+function providerFor(config: BrokerConfig, scope: BrokerScope): Provider | undefined {
+  const settings = config.providers;
+  switch (providerOf(scope)) {
+    case "ipospays": {
+      const s = settings.ipospays;
+      if (s === undefined) return undefined;
+      return ipospays({
+        apiKey: s.apiKey,
+        secretKey: s.secretKey,
+        scope: providerScopeOf(scope) as IposPaysScope,
+        environment: s.environment,
+        ...(s.baseUrl === undefined ? {} : { baseUrl: s.baseUrl }),
+      });
+    }
+    case "paymentsgate": {
+      const s = settings.paymentsgate;
+      if (s === undefined) return undefined;
+      return paymentsGate({
+        accountId: s.accountId,
+        publicKey: s.publicKey,
+        environment: s.environment,
+        scope: providerScopeOf(scope),
+        ...(s.baseUrl === undefined ? {} : { baseUrl: s.baseUrl }),
+      });
+    }
+    case "papaya": {
+      const s = settings.papaya;
+      if (s === undefined) return undefined;
+      return papaya({
+        apiKey: s.apiKey,
+        clientSecret: s.clientSecret,
+        environment: s.environment,
+        scope: providerScopeOf(scope),
+        ...(s.baseUrl === undefined ? {} : { baseUrl: s.baseUrl }),
+      });
+    }
+  }
+}
+
+/**
+ * A source per configured provider scope. A provider whose settings the library refuses is a
+ * configuration problem naming its vars (the library's message names the option, never a value).
+ */
+export function createProviderTokens(
+  config: BrokerConfig,
+  kv: KVNamespace,
+  runtime: RuntimeOptions,
+): { ok: true; tokens: ProviderTokens } | { ok: false; problem: ConfigProblem } {
+  const store = createKvStore(
+    createEncryptedKv(kv, { keys: [{ id: ENCRYPTION_KEY_ID, secret: config.encryptionKey }] }),
+    runtime.now === undefined ? {} : { now: runtime.now },
+  );
+  const sources = new Map<BrokerScope, TokenSource>();
+  for (const scope of SCOPES) {
+    let provider: Provider | undefined;
+    try {
+      provider = providerFor(config, scope);
+    } catch (error) {
+      const problem = isEdgeTokenError(error) ? error.message : "is invalid";
+      return { ok: false, problem: { field: `${VAR_PREFIX[providerOf(scope)]}_*`, problem } };
+    }
+    if (provider !== undefined) sources.set(scope, createTokenSource(provider, { store, runtime }));
+  }
+  return {
+    ok: true,
+    tokens: {
+      source: (scope) => sources.get(scope),
+      apiBase: (provider) => config.providers[provider]?.apiBaseUrl,
+      scopes: () => [...sources.keys()],
+    },
+  };
+}
+
+/** A provider that would not give a token, as the failure the caller sees (and a log line). */
+export function providerFailure(provider: ProviderName, error: unknown): Failure {
+  const typed: EdgeTokenError | undefined = isEdgeTokenError(error) ? error : undefined;
+  console.error(
+    JSON.stringify({
+      event: "provider_token_failed",
+      provider,
+      code: typed?.code ?? "unexpected",
+      provider_code: typed?.providerCode,
+      status: typed?.status,
+      message: typed?.message,
+    }),
+  );
+  const retryAfterMs = typed?.retryable ? (typed.retryAfterMs ?? 5_000) : undefined;
+  return {
+    kind: "provider_unavailable",
+    provider,
+    retryAfterSeconds: retryAfterMs === undefined ? undefined : Math.ceil(retryAfterMs / 1000),
+  };
+}

@@ -1,0 +1,107 @@
+/**
+ * `/proxy/<provider>/<path>`: forwards a request to the provider's API with the provider's token
+ * attached the provider's way, when the caller's broker token (audience `BROKER_AUDIENCE`)
+ * carries the scope that path needs. Only the paths a scope needs are open (`proxy-rules.ts`),
+ * only a short list of headers crosses in either direction (never the caller's `Authorization`
+ * or cookies), and browsers are let in by the client's origin allow-list.
+ */
+import { isEdgeTokenError } from "../src/index.ts";
+import { readCapped } from "./body.ts";
+import { clientByToken } from "./caller.ts";
+import type { Call } from "./context.ts";
+import { corsHeaders, isListed, preflightHeaders, withHeaders } from "./cors.ts";
+import type { Failure } from "./failure.ts";
+import { errorResponse } from "./oauth-errors.ts";
+import { providerFailure } from "./provider-tokens.ts";
+import { findRule, type ProxyRule, splitProxyPath } from "./proxy-rules.ts";
+
+/** A payment request is small; anything larger is refused before it is read. */
+export const PROXY_LIMIT_BYTES = 64 * 1024;
+const MAX_QUERY_LENGTH = 2048;
+const REQUEST_HEADERS = [
+  "accept",
+  "accept-language",
+  "content-type",
+  "idempotency-key",
+  "x-idempotency-key",
+  "x-request-id",
+];
+const RESPONSE_HEADERS = ["content-type", "retry-after", "x-request-id"];
+
+function pick(headers: Headers, names: readonly string[]): Headers {
+  const picked = new Headers();
+  for (const name of names) {
+    const value = headers.get(name);
+    if (value !== null) picked.set(name, value);
+  }
+  return picked;
+}
+
+async function forward(call: Call, rule: ProxyRule, path: string): Promise<Response | Failure> {
+  const { request, state } = call;
+  const source = state.providers.source(rule.scope);
+  const base = state.providers.apiBase(rule.provider);
+  if (source === undefined || base === undefined) {
+    return { kind: "provider_not_configured", provider: rule.provider };
+  }
+  let body: Uint8Array | undefined;
+  if (request.method !== "GET") {
+    const read = await readCapped(request, PROXY_LIMIT_BYTES);
+    if (!read.ok) return read.failure;
+    body = read.value;
+  }
+  const upstream = new Request(`${base}${path}${call.url.search}`, {
+    method: request.method,
+    headers: pick(request.headers, REQUEST_HEADERS),
+    ...(body === undefined ? {} : { body }),
+  });
+  let response: Response;
+  try {
+    response = await source.fetch(upstream, undefined, { ctx: call.ctx });
+  } catch (error) {
+    if (isEdgeTokenError(error)) return providerFailure(rule.provider, error);
+    return { kind: "upstream_unreachable", provider: rule.provider };
+  }
+  return new Response(response.body, {
+    status: response.status,
+    headers: pick(response.headers, RESPONSE_HEADERS),
+  });
+}
+
+async function proxied(call: Call): Promise<Response | Failure> {
+  const { request, state } = call;
+  const split = splitProxyPath(call.url.pathname);
+  const rule = split === undefined ? undefined : findRule(split.provider, split.path);
+  if (split === undefined || rule === undefined) return { kind: "not_found" };
+  if (call.url.search.length > MAX_QUERY_LENGTH) {
+    return { kind: "invalid_request", detail: "The query string is too long." };
+  }
+  const origin = request.headers.get("origin");
+  if (request.method === "OPTIONS") {
+    if (origin === null || !isListed(origin, state.config.allOrigins)) {
+      return { kind: "origin_not_allowed" };
+    }
+    return new Response(null, { status: 204, headers: preflightHeaders(origin, rule.methods) });
+  }
+  if (!rule.methods.includes(request.method)) {
+    return { kind: "method_not_allowed", allow: [...rule.methods, "OPTIONS"] };
+  }
+  const caller = await clientByToken(call, state.config.audience);
+  if (!caller.ok) return caller.failure;
+  const { client, claims } = caller.value;
+  if (origin !== null && !isListed(origin, client.origins)) return { kind: "origin_not_allowed" };
+  if (!claims.scope.split(" ").includes(rule.scope)) {
+    return { kind: "insufficient_scope", scope: rule.scope };
+  }
+  return forward(call, rule, split.path);
+}
+
+export async function proxyEndpoint(call: Call): Promise<Response> {
+  const answer = await proxied(call);
+  const response = answer instanceof Response ? answer : errorResponse(answer);
+  if (response.headers.has("Access-Control-Allow-Origin")) return response;
+  return withHeaders(
+    response,
+    corsHeaders(call.request.headers.get("origin"), call.state.config.allOrigins),
+  );
+}

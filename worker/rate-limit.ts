@@ -1,0 +1,82 @@
+/**
+ * Per-client rate limits in a Durable Object, one object per client id, so every isolate in
+ * every colo counts against the same budget. The rule is GCRA (a token bucket without a timer):
+ * a client may send `requests` at once and then one every `windowSeconds / requests`. The
+ * broker passes its clock in, so tests move time instead of waiting.
+ */
+import { DurableObject } from "cloudflare:workers";
+import type { ClientPolicy } from "./config.ts";
+import type { Failure } from "./failure.ts";
+
+export interface RateLimit {
+  requests: number;
+  windowSeconds: number;
+}
+
+export type RateDecision = { allowed: true } | { allowed: false; retryAfterSeconds: number };
+
+/**
+ * One GCRA step. `tat` is the theoretical arrival time of the next request (epoch ms); the
+ * request is allowed when it is at most one window minus one interval ahead of `now`.
+ */
+export function gcra(
+  tat: number | undefined,
+  limit: RateLimit,
+  now: number,
+): { decision: RateDecision; tat: number } {
+  const window = limit.windowSeconds * 1000;
+  const interval = window / limit.requests;
+  const burst = window - interval;
+  // A stored time more than a window ahead cannot come from this rule (it never sets one): it
+  // is a clock that jumped, or a limit that was lowered. Start afresh rather than lock out.
+  const known = tat !== undefined && tat <= now + window ? tat : now;
+  const start = Math.max(known, now);
+  if (start - now > burst) {
+    const wait = start - burst - now;
+    return {
+      decision: { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(wait / 1000)) },
+      tat: start,
+    };
+  }
+  return { decision: { allowed: true }, tat: start + interval };
+}
+
+const TAT = "tat";
+
+/** The Durable Object: a client's GCRA state, updated one request at a time. */
+export class RateLimiter extends DurableObject {
+  take(limit: RateLimit, now: number): RateDecision {
+    const stored = this.ctx.storage.kv.get<number>(TAT);
+    const { decision, tat } = gcra(stored, limit, now);
+    this.ctx.storage.kv.put(TAT, tat);
+    return decision;
+  }
+}
+
+/**
+ * Counts one request of `client` at `now`: a `rate_limited` failure when over budget. When the
+ * limiter cannot be reached the request goes through (and is logged): a rate limit protects
+ * capacity, and an outage of it must not become an outage of the broker.
+ */
+export async function takeRateLimit(
+  namespace: DurableObjectNamespace<RateLimiter>,
+  client: ClientPolicy,
+  now: number,
+): Promise<Failure | undefined> {
+  try {
+    const stub = namespace.get(namespace.idFromName(client.id));
+    const decision = await stub.take(client.rateLimit, now);
+    return decision.allowed
+      ? undefined
+      : { kind: "rate_limited", retryAfterSeconds: decision.retryAfterSeconds };
+  } catch (error) {
+    console.error(
+      JSON.stringify({
+        event: "rate_limiter_unavailable",
+        client_id: client.id,
+        error: error instanceof Error ? error.name : typeof error,
+      }),
+    );
+    return undefined;
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * `POST /oauth/revoke` (RFC 7009): an authenticated client revokes a token issued to it (or one
+ * exchanged from its own). Unknown, expired, already revoked and other clients' tokens all get
+ * the same empty 200, so the endpoint tells nothing about a token (§2.2).
+ */
+import { audit } from "./audit.ts";
+import { readForm } from "./body.ts";
+import { clientByCredentials, verifyToken } from "./caller.ts";
+import type { Call } from "./context.ts";
+import type { Failure } from "./failure.ts";
+import { NO_STORE } from "./token-endpoint.ts";
+
+export async function revokeEndpoint(call: Call): Promise<Response | Failure> {
+  const form = await readForm(call.request);
+  if (!form.ok) return form.failure;
+  const client = await clientByCredentials(call, form.value);
+  if (!client.ok) return client.failure;
+  const token = form.value.get("token");
+  if (token === null || token === "") {
+    return { kind: "invalid_request", detail: "token is required." };
+  }
+  // token_type_hint is ignored (§2.1 allows it): the broker issues access tokens only.
+  const verified = await verifyToken(call, token);
+  if (verified.ok) {
+    const { claims } = verified;
+    const own = claims.client_id === client.value.id || claims.sub === client.value.id;
+    if (own) {
+      await call.state.revocations.revoke(claims.jti, claims.exp, call.now);
+      audit(
+        {
+          event: "token_revoked",
+          client_id: client.value.id,
+          scope: claims.scope,
+          aud: claims.aud,
+          jti: claims.jti,
+          exp: claims.exp,
+        },
+        call.now,
+      );
+    }
+  }
+  return new Response(null, { status: 200, headers: NO_STORE });
+}

@@ -1,0 +1,234 @@
+/**
+ * The broker's ES256 signing keys and the public set it publishes.
+ *
+ * - Production: the `BROKER_SIGNING_KEYS` secret, a JSON array of private JWKs. The first signs;
+ *   every one is published. To rotate, add the new key second, wait for JWKS caches to pick it
+ *   up, move it first, and drop the old one once its last token has expired (15 minutes).
+ * - Development (no secret): a key generated on first use and kept, encrypted, in KV so restarts
+ *   keep it. After `BROKER_KEY_ROTATION_SECONDS` a new key takes over; the old one stays
+ *   published until every token it can have signed has expired, then it is dropped.
+ */
+import {
+  calculateJwkThumbprint,
+  createLocalJWKSet,
+  exportJWK,
+  generateKeyPair,
+  importJWK,
+  type JSONWebKeySet,
+  type JWK,
+  type JWTVerifyGetKey,
+} from "jose";
+import * as v from "valibot";
+import type { KvNamespaceLike } from "../src/index.ts";
+import { MAX_LIFETIME_SECONDS, type PrivateSigningJwk } from "./config.ts";
+
+export interface SigningKey {
+  kid: string;
+  privateKey: CryptoKey;
+}
+
+/** The key that signs now, and every public key a live token can have been signed with. */
+export interface KeySet {
+  signing: SigningKey;
+  /** The public JWKs, the signing key's first: what `/.well-known/jwks.json` serves. */
+  jwks: JSONWebKeySet;
+  /** Finds the verification key for a token's header in {@link jwks}. */
+  getKey: JWTVerifyGetKey;
+}
+
+export interface KeySource {
+  current(now: number): Promise<KeySet>;
+}
+
+/** A retired key is published this long after its last signature: the longest token, plus skew. */
+export const PUBLISH_AFTER_RETIREMENT_MS = (MAX_LIFETIME_SECONDS + 60) * 1000;
+/** Development keys are re-read from KV this often, so another isolate's rotation is seen. */
+const RELOAD_MS = 60_000;
+const RING_NAME = "edgetoken:broker:v1:signing-keys";
+
+function publicJwk(jwk: PrivateSigningJwk): JWK {
+  return { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y, kid: jwk.kid, alg: "ES256", use: "sig" };
+}
+
+async function importPrivate(jwk: PrivateSigningJwk): Promise<CryptoKey> {
+  const key = await importJWK({ ...jwk, alg: "ES256" }, "ES256");
+  if (key instanceof Uint8Array) throw new TypeError("not an asymmetric key");
+  return key;
+}
+
+/** Signs and verifies a probe, so a private half that does not match its `x`/`y` is caught. */
+async function matches(privateKey: CryptoKey, jwk: PrivateSigningJwk): Promise<boolean> {
+  const publicKey = await importJWK(publicJwk(jwk), "ES256");
+  if (publicKey instanceof Uint8Array) return false;
+  const probe = new TextEncoder().encode("edgetoken signing key probe");
+  const algorithm = { name: "ECDSA", hash: "SHA-256" };
+  const signature = await crypto.subtle.sign(algorithm, privateKey, probe);
+  return crypto.subtle.verify(algorithm, publicKey, signature, probe);
+}
+
+function keySet(signing: SigningKey, published: readonly PrivateSigningJwk[]): KeySet {
+  const jwks = { keys: published.map(publicJwk) };
+  return { signing, jwks, getKey: createLocalJWKSet(jwks) };
+}
+
+/**
+ * Imports the production keys; the index of the first that is not a usable P-256 private key
+ * when one is not.
+ */
+export async function importSigningKeys(
+  jwks: readonly PrivateSigningJwk[],
+): Promise<{ ok: true; keys: KeySet } | { ok: false; index: number }> {
+  const imported: CryptoKey[] = [];
+  for (const [index, jwk] of jwks.entries()) {
+    try {
+      const key = await importPrivate(jwk);
+      if (!(await matches(key, jwk))) return { ok: false, index };
+      imported.push(key);
+    } catch {
+      return { ok: false, index };
+    }
+  }
+  const [first] = jwks;
+  const [privateKey] = imported;
+  if (first === undefined || privateKey === undefined) return { ok: false, index: 0 };
+  return { ok: true, keys: keySet({ kid: first.kid, privateKey }, jwks) };
+}
+
+/** Keys that never change while the Worker runs. */
+export function staticKeySource(keys: KeySet): KeySource {
+  return { current: async () => keys };
+}
+
+/** One development key as kept in KV: the first of the ring signs. */
+export interface StoredKey {
+  jwk: PrivateSigningJwk;
+  createdAt: number;
+  retiredAt?: number | undefined;
+}
+
+export interface KeyRing {
+  keys: readonly StoredKey[];
+}
+
+const RingSchema = v.object({
+  keys: v.array(
+    v.object({
+      jwk: v.object({
+        kty: v.literal("EC"),
+        crv: v.literal("P-256"),
+        x: v.string(),
+        y: v.string(),
+        d: v.string(),
+        kid: v.string(),
+      }),
+      createdAt: v.number(),
+      retiredAt: v.optional(v.number()),
+    }),
+  ),
+});
+
+/** Whether the signing key is missing or older than the rotation age. */
+export function needsRotation(ring: KeyRing, now: number, rotationMs: number): boolean {
+  const current = ring.keys[0];
+  return current === undefined || now >= current.createdAt + rotationMs;
+}
+
+/** The new key first; the one it replaces is retired now. */
+export function rotate(ring: KeyRing, fresh: StoredKey, now: number): KeyRing {
+  const [current, ...older] = ring.keys;
+  const retired = current === undefined ? [] : [{ ...current, retiredAt: now }];
+  return { keys: [fresh, ...retired, ...older] };
+}
+
+/** Drops retired keys whose last possible token has expired. */
+export function prune(ring: KeyRing, now: number): KeyRing {
+  return {
+    keys: ring.keys.filter(
+      (key) => key.retiredAt === undefined || now < key.retiredAt + PUBLISH_AFTER_RETIREMENT_MS,
+    ),
+  };
+}
+
+async function generateKey(now: number): Promise<StoredKey> {
+  const { privateKey } = await generateKeyPair("ES256", { extractable: true });
+  const { x, y, d } = await exportJWK(privateKey);
+  if (x === undefined || y === undefined || d === undefined) {
+    throw new TypeError("the generated key did not export");
+  }
+  const kid = await calculateJwkThumbprint({ kty: "EC", crv: "P-256", x, y });
+  return { jwk: { kty: "EC", crv: "P-256", x, y, d, kid }, createdAt: now };
+}
+
+function readRing(text: string | null): KeyRing | undefined {
+  if (text === null) return undefined;
+  try {
+    const parsed = v.safeParse(RingSchema, JSON.parse(text));
+    return parsed.success ? parsed.output : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Development keys kept in `kv` (wrap it with `createEncryptedKv`: the value is a private key).
+ * KV has no compare-and-swap, so two isolates starting at once may each generate a key; this is
+ * for `wrangler dev` and previews, and production sets `BROKER_SIGNING_KEYS`.
+ */
+export function devKeySource(
+  kv: KvNamespaceLike,
+  options: { rotationSeconds: number; log: (message: string) => void },
+): KeySource {
+  const rotationMs = options.rotationSeconds * 1000;
+  const imported = new Map<string, Promise<CryptoKey>>();
+  let cached: { ring: KeyRing; keys: KeySet; readAt: number } | undefined;
+  let loading: Promise<KeySet> | undefined;
+
+  const fresh = (now: number): boolean =>
+    cached !== undefined &&
+    now >= cached.readAt &&
+    now - cached.readAt < RELOAD_MS &&
+    !needsRotation(cached.ring, now, rotationMs) &&
+    prune(cached.ring, now).keys.length === cached.ring.keys.length;
+
+  async function load(now: number): Promise<KeySet> {
+    let ring = readRing(await kv.get(RING_NAME, "text")) ?? { keys: [] };
+    const before = ring.keys.length;
+    let changed = false;
+    if (needsRotation(ring, now, rotationMs)) {
+      ring = rotate(ring, await generateKey(now), now);
+      changed = true;
+      options.log(
+        before === 0
+          ? "no BROKER_SIGNING_KEYS: generated a development signing key, kept in KV"
+          : "rotated the development signing key",
+      );
+    }
+    const pruned = prune(ring, now);
+    if (changed || pruned.keys.length !== ring.keys.length) {
+      await kv.put(RING_NAME, JSON.stringify(pruned));
+    }
+    const [current] = pruned.keys;
+    if (current === undefined) throw new Error("the key ring is empty after rotation");
+    let privateKey = imported.get(current.jwk.kid);
+    if (privateKey === undefined) {
+      privateKey = importPrivate(current.jwk);
+      imported.set(current.jwk.kid, privateKey);
+    }
+    const keys = keySet(
+      { kid: current.jwk.kid, privateKey: await privateKey },
+      pruned.keys.map((key) => key.jwk),
+    );
+    cached = { ring: pruned, keys, readAt: now };
+    return keys;
+  }
+
+  return {
+    current(now: number): Promise<KeySet> {
+      if (cached !== undefined && fresh(now)) return Promise.resolve(cached.keys);
+      loading ??= load(now).finally(() => {
+        loading = undefined;
+      });
+      return loading;
+    },
+  };
+}

@@ -1,0 +1,75 @@
+/**
+ * Everything the broker builds from its configuration, once per isolate, at the first request:
+ * the parsed config, signing keys, revocations and provider token sources. A configuration
+ * problem is kept as the failure every request then gets (503, naming the field).
+ */
+import { createEncryptedKv, type RuntimeOptions } from "../src/index.ts";
+import { type BrokerConfig, describeProblem, parseBrokerConfig } from "./config.ts";
+import type { Failure } from "./failure.ts";
+import { createProviderTokens, type ProviderTokens } from "./provider-tokens.ts";
+import type { RateLimiter } from "./rate-limit.ts";
+import { createRevocations, type Revocations } from "./revocation.ts";
+import {
+  devKeySource,
+  importSigningKeys,
+  type KeySource,
+  staticKeySource,
+} from "./signing-keys.ts";
+
+/** The bindings the broker needs; its vars and secrets are read by `parseBrokerConfig`. */
+export interface BrokerEnv {
+  TOKENS: KVNamespace;
+  RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
+}
+
+export interface BrokerState {
+  config: BrokerConfig;
+  keys: KeySource;
+  revocations: Revocations;
+  providers: ProviderTokens;
+  limiter: DurableObjectNamespace<RateLimiter>;
+}
+
+export type StateResult = { ok: true; state: BrokerState } | { ok: false; failure: Failure };
+
+function misconfigured(detail: string): StateResult {
+  console.error(JSON.stringify({ event: "configuration_error", detail }));
+  return { ok: false, failure: { kind: "misconfigured", detail } };
+}
+
+/** Builds the state, or the failure that describes the first configuration problem (logged once). */
+export async function buildState(env: BrokerEnv, runtime: RuntimeOptions): Promise<StateResult> {
+  const parsed = parseBrokerConfig(env);
+  if (!parsed.ok) return misconfigured(describeProblem(parsed.problem));
+  const config = parsed.config;
+  const providers = createProviderTokens(config, env.TOKENS, runtime);
+  if (!providers.ok) return misconfigured(describeProblem(providers.problem));
+  let keys: KeySource;
+  if (config.signingKeys === undefined) {
+    const kv = createEncryptedKv(env.TOKENS, {
+      keys: [{ id: "broker-keys-1", secret: config.encryptionKey }],
+    });
+    keys = devKeySource(kv, {
+      rotationSeconds: config.keyRotationSeconds,
+      log: (message) => console.warn(JSON.stringify({ event: "signing_keys", message })),
+    });
+  } else {
+    const imported = await importSigningKeys(config.signingKeys);
+    if (!imported.ok) {
+      return misconfigured(
+        `BROKER_SIGNING_KEYS[${imported.index}] must be a P-256 private key whose d matches x and y`,
+      );
+    }
+    keys = staticKeySource(imported.keys);
+  }
+  return {
+    ok: true,
+    state: {
+      config,
+      keys,
+      revocations: createRevocations(env.TOKENS),
+      providers: providers.tokens,
+      limiter: env.RATE_LIMITER,
+    },
+  };
+}
