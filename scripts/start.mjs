@@ -2,6 +2,9 @@
 // `wrangler dev`, local KV and Durable Objects, no credentials, no internet. Ctrl-C stops both.
 import { spawn } from "node:child_process";
 
+// The demo checkout page (served by the broker at /demo/) is bundled first.
+await import("./build-demo.mjs");
+
 const services = [
   {
     name: "emulator",

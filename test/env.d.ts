@@ -3,6 +3,7 @@ declare namespace Cloudflare {
     TOKENS: KVNamespace;
     RATE_LIMITER: DurableObjectNamespace<import("../worker/rate-limit.ts").RateLimiter>;
     ISSUER?: string;
+    DEMO_CLIENT_ID?: string;
     BROKER_AUDIENCE?: string;
     BROKER_CLIENTS?: string;
     BROKER_SIGNING_KEYS?: string;

@@ -7,6 +7,7 @@
 import type { RuntimeOptions } from "../src/index.ts";
 import type { Call, Handler } from "./context.ts";
 import { refreshProviderTokens } from "./cron.ts";
+import { demoSessionEndpoint } from "./demo-session-endpoint.ts";
 import { type Failure, isFailure } from "./failure.ts";
 import { introspectEndpoint } from "./introspect-endpoint.ts";
 import {
@@ -57,6 +58,7 @@ const ROUTES: readonly Route[] = [
   { path: PATHS.introspection, methods: POST, handler: introspectEndpoint },
   { path: PATHS.providerToken, methods: POST, handler: providerTokenEndpoint },
   { path: PATHS.proxy, prefix: true, methods: ANY, handler: proxyEndpoint },
+  { path: PATHS.demoSession, methods: POST, handler: demoSessionEndpoint },
 ];
 
 function route(pathname: string): Route | undefined {

@@ -70,6 +70,8 @@ export interface ProviderSettings {
 export interface BrokerConfig {
   /** Undefined: each request's own origin is the issuer (development). */
   issuer: string | undefined;
+  /** When set, `POST /demo/token` issues page tokens for this client (the demo's backend). */
+  demoClientId: string | undefined;
   /** The audience the broker's own proxy and provider-token endpoint accept. */
   audience: string;
   clients: ReadonlyMap<string, ClientPolicy>;
@@ -213,6 +215,10 @@ const SigningJwkSchema = v.object({
 
 const EnvSchema = v.object({
   ISSUER: v.optional(Issuer),
+  // The demo checkout page's stand-in backend: which client it issues page tokens for.
+  DEMO_CLIENT_ID: v.optional(
+    v.pipe(v.string(), v.regex(/^[A-Za-z0-9._~-]{1,128}$/, `${MUST}be a client id`)),
+  ),
   BROKER_AUDIENCE: v.optional(Audience, "edgetoken"),
   BROKER_CLIENTS: v.array(ClientSchema),
   BROKER_SIGNING_KEYS: v.optional(
@@ -318,6 +324,9 @@ function crossChecks(env: Env): ConfigProblem | undefined {
   const ids = env.BROKER_CLIENTS.map((client) => client.id);
   const sameId = duplicate(ids);
   if (sameId >= 0) return { field: `BROKER_CLIENTS[${sameId}].id`, problem: `${MUST}be unique` };
+  if (env.DEMO_CLIENT_ID !== undefined && !ids.includes(env.DEMO_CLIENT_ID)) {
+    return { field: "DEMO_CLIENT_ID", problem: `${MUST}name a client in BROKER_CLIENTS` };
+  }
   const kids = (env.BROKER_SIGNING_KEYS ?? []).map((key) => key.kid);
   const sameKid = duplicate(kids);
   if (sameKid >= 0) {
@@ -414,6 +423,7 @@ export function parseBrokerConfig(env: object): ConfigResult {
     ok: true,
     config: {
       issuer: vars.ISSUER,
+      demoClientId: vars.DEMO_CLIENT_ID,
       audience: vars.BROKER_AUDIENCE,
       clients: new Map(clients.map((client) => [client.id, client])),
       signingKeys: vars.BROKER_SIGNING_KEYS?.map(({ kty, crv, x, y, d, kid }) => ({

@@ -18,6 +18,7 @@ export const PATHS = {
   providerToken: "/provider-token",
   proxy: "/proxy/",
   health: "/healthz",
+  demoSession: "/demo/token",
 } as const;
 
 const AUTH_METHODS = ["client_secret_basic", "client_secret_post"];

@@ -172,6 +172,8 @@ export async function brokerWorld(options: WorldOptions = {}): Promise<World> {
   const testEnv: Cloudflare.Env = {
     ...env,
     ISSUER,
+    // The demo page's backend is off unless a test turns it on (the embedded default names `demo`).
+    DEMO_CLIENT_ID: "",
     BROKER_AUDIENCE: AUDIENCE,
     BROKER_CLIENTS: await clientsVar(options.clients ?? [SHOP, PAYROLL, PAYMENTS_API]),
     ...(key === undefined ? {} : { BROKER_SIGNING_KEYS: JSON.stringify([key.jwk]) }),

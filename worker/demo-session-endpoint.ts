@@ -1,0 +1,62 @@
+/**
+ * `POST /demo/token`: the demo checkout page's stand-in backend. A real shop's backend holds its
+ * broker client credentials and hands its own page a token narrowed to one scope and a couple of
+ * minutes; in the embedded default the broker plays that part for the client named by
+ * `DEMO_CLIENT_ID`. Off (404) unless that var is set, and same-origin pages only: never deploy
+ * it with a client that matters.
+ */
+import { claimsFor, signAccessToken } from "./access-token.ts";
+import { audit } from "./audit.ts";
+import { readForm } from "./body.ts";
+import { countRequest } from "./caller.ts";
+import type { Call } from "./context.ts";
+import type { Failure } from "./failure.ts";
+import { clientCredentialsGrant } from "./policy.ts";
+import { NO_STORE } from "./token-endpoint.ts";
+
+/** Page tokens live two minutes: long enough to pay, short enough not to matter if they leak. */
+const PAGE_TOKEN_SECONDS = 120;
+
+export async function demoSessionEndpoint(call: Call): Promise<Response | Failure> {
+  const clientId = call.state.config.demoClientId;
+  const client = clientId === undefined ? undefined : call.state.config.clients.get(clientId);
+  if (client === undefined) return { kind: "not_found" };
+  const origin = call.request.headers.get("origin");
+  if (origin !== null && origin !== call.url.origin) return { kind: "origin_not_allowed" };
+  const form = await readForm(call.request);
+  if (!form.ok) return form.failure;
+  const scope = form.value.get("scope") ?? "";
+  if (!/^[a-z0-9]+:[A-Za-z0-9_.-]+$/.test(scope)) {
+    return { kind: "invalid_request", detail: "scope must be exactly one provider:scope." };
+  }
+  const counted = await countRequest(call, client);
+  if (!counted.ok) return counted.failure;
+  const params = new URLSearchParams({ scope, expires_in: String(PAGE_TOKEN_SECONDS) });
+  const resource = form.value.get("resource");
+  if (resource !== null) params.set("resource", resource);
+  const granted = clientCredentialsGrant(params, client);
+  if (!granted.ok) return granted.failure;
+  const keys = await call.state.keys.current(call.now);
+  const claims = claimsFor(granted.value, call.issuer, call.now);
+  const accessToken = await signAccessToken(claims, keys.signing);
+  audit(
+    {
+      event: "token_issued",
+      client_id: claims.client_id,
+      scope: claims.scope,
+      aud: claims.aud,
+      jti: claims.jti,
+      exp: claims.exp,
+    },
+    call.now,
+  );
+  return Response.json(
+    {
+      access_token: accessToken,
+      token_type: "Bearer",
+      expires_in: granted.value.lifetime,
+      scope: claims.scope,
+    },
+    { headers: NO_STORE },
+  );
+}
