@@ -1,8 +1,18 @@
-/** Bytes to unpadded base64url (RFC 4648 §5). */
-export function toBase64url(bytes: Uint8Array): string {
+/** Bytes to standard, padded base64 (RFC 4648 §4). */
+export function toBase64(bytes: Uint8Array): string {
   let binary = "";
   for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+  return btoa(binary);
+}
+
+/** Text, as UTF-8, to standard base64: what `btoa` cannot do for text beyond Latin-1. */
+export function utf8ToBase64(text: string): string {
+  return toBase64(new TextEncoder().encode(text));
+}
+
+/** Bytes to unpadded base64url (RFC 4648 §5). */
+export function toBase64url(bytes: Uint8Array): string {
+  return toBase64(bytes).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 }
 
 /** Unpadded or padded base64url to bytes; `undefined` for anything else. */

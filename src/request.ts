@@ -139,14 +139,22 @@ export async function sendRequest(
     if (signal?.aborted) throw new EdgeTokenError("aborted", `The call to ${what} was aborted.`);
     const timeout = AbortSignal.timeout(p.timeoutMs);
     const combined = signal ? AbortSignal.any([timeout, signal]) : timeout;
+    let request: Request;
+    try {
+      // Redirects are not followed: they would carry the credentials to wherever they point.
+      request = new Request(build(), { signal: combined, redirect: "manual" });
+    } catch {
+      // No cause: the platform's message may quote the header value (a secret) it refused.
+      throw new EdgeTokenError(
+        "configuration",
+        `The request to ${what} could not be built; check the options for characters a header cannot carry.`,
+      );
+    }
     const sentAt = runtime.now();
     let response: Response;
     let body: string;
     try {
-      response = await abortable(
-        runtime.fetch(new Request(build(), { signal: combined })),
-        combined,
-      );
+      response = await abortable(runtime.fetch(request), combined);
       if (response.status !== 429 && response.status < 500) {
         body = await readCapped(response, p.maxResponseBytes, what, combined);
         return { response, body, sentAt, receivedAt: runtime.now() };

@@ -234,7 +234,7 @@ export class TokenSource {
     const ceiling = Math.min(this.#backoffMax, this.#backoffBase * 2 ** (this.#failures - 1));
     // Half fixed, half jitter: a fleet that failed together does not retry together.
     const wait = Math.max(
-      error.retryAfterMs ?? 0,
+      Math.min(error.retryAfterMs ?? 0, this.#backoffMax),
       ceiling / 2 + (this.#runtime.random() * ceiling) / 2,
     );
     this.#failure = { error, until: now + wait };
@@ -251,10 +251,12 @@ export class TokenSource {
     const point = token.expiresAt - lifetime * ahead;
     // Leave at least one floor of slack for the refresh itself, but never refresh before
     // half the lifetime has passed (a token barely above the floor would refresh on every call).
-    return Math.max(
+    const planned = Math.max(
       token.obtainedAt + lifetime / 2,
       Math.min(point, token.expiresAt - 2 * this.#floor),
     );
+    // The cached path serves until this point without looking: never past the floor.
+    return Math.min(planned, token.expiresAt - this.#floor);
   }
 
   #adopt(token: Token): Entry {

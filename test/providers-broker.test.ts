@@ -85,6 +85,18 @@ describe("broker provider", () => {
     await expect(source.get()).rejects.toMatchObject({ code: "scope" });
   });
 
+  it("keys tokens for different audiences apart", () => {
+    const base = {
+      brokerUrl: "https://broker.example.com",
+      scope: "ipospays:PaymentTokenization",
+      clientId: "a",
+      clientSecret: "b",
+    };
+    expect(broker({ ...base, resource: "https://one.example" }).key.scope).not.toBe(
+      broker({ ...base, resource: "https://two.example" }).key.scope,
+    );
+  });
+
   it("needs exactly one way to authenticate, and a provider:scope", () => {
     const base = { brokerUrl: "https://broker.example.com", scope: "ipospays:PaymentTokenization" };
     expect(thrown(() => broker(base)).code).toBe("configuration");

@@ -94,6 +94,15 @@ describe("iPOSpays requests", () => {
     expect(() => ipospays({ ...base, scope: "BatchReport", keyLevel: "merchant" })).not.toThrow();
   });
 
+  it("refuses credentials a header cannot carry, without quoting them", () => {
+    const error = thrown(() => ipospays({ ...base, secretKey: "s3cr3t-VALUE\nX-Injected: 1" }));
+    expect(error.code).toBe("configuration");
+    expect(error.message).toMatch(/secretKey/);
+    expect(`${error.message}${String(error.stack)}${JSON.stringify(error)}`).not.toContain(
+      "s3cr3t",
+    );
+  });
+
   it("names the option at fault, never its value", () => {
     const error = thrown(() => ipospays({ ...base, scope: "Everything" as never, apiKey: "" }));
     expect(error.code).toBe("configuration");

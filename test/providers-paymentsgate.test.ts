@@ -130,7 +130,7 @@ describe("PaymentsGate refresh tokens rotate", () => {
     });
     expect(provider.canRefresh?.(previous, T0)).toBe(true);
     await expect(provider.refresh?.(previous, { runtime })).rejects.toMatchObject({
-      code: "refresh_rejected",
+      code: "upstream_unavailable",
     });
     expect(provider.canRefresh?.(previous, T0)).toBe(false);
     await expect(provider.refresh?.(previous, { runtime })).rejects.toMatchObject({

@@ -101,6 +101,41 @@ describe("sendRequest", () => {
     expect(error.retryable).toBe(true);
   });
 
+  it("never follows a redirect: a 3xx comes back to the caller, credentials stay put", async () => {
+    const seen: Request[] = [];
+    const runtime = resolveRuntime({
+      now: () => T0,
+      fetch: async (input, init) => {
+        seen.push(new Request(input, init));
+        return new Response(null, {
+          status: 307,
+          headers: { Location: "https://elsewhere.example/" },
+        });
+      },
+    });
+    const sent = await sendRequest(build, runtime);
+    expect(sent.response.status).toBe(307);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]?.redirect).toBe("manual");
+  });
+
+  it("a request that cannot be built is a configuration error that does not quote it", async () => {
+    const { runtime, calls } = scripted([new Response("ok")]);
+    const error = await rejection(
+      sendRequest(
+        () => {
+          throw new TypeError('Headers.append: "s3cr3t-VALUE\nX" is an invalid header value');
+        },
+        runtime,
+        { retries: 3 },
+      ),
+    );
+    expect(error.code).toBe("configuration");
+    expect(error.cause).toBeUndefined();
+    expect(`${error.message}${String(error.stack)}`).not.toContain("s3cr3t");
+    expect(calls()).toBe(0);
+  });
+
   it("records when the request was sent and the response received", async () => {
     let t = T0;
     const runtime = resolveRuntime({

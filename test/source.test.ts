@@ -177,6 +177,17 @@ describe("the floor", () => {
     expect(next.expiresAt - clock.t).toBeGreaterThan(30_000);
   });
 
+  it("never serves a short-lived token past the floor from the cached path", async () => {
+    // 50 s token, 30 s floor: by 21 s it has 29 s left, below the floor.
+    const { server, source, clock } = setup({ lifetime: 50 });
+    const first = await source.get();
+    clock.advance(21_000);
+    const next = await source.get();
+    expect(next.value).not.toBe(first.value);
+    expect(next.expiresAt - clock.t).toBeGreaterThan(30_000);
+    expect(server.tokenCalls).toBe(2);
+  });
+
   it("refuses a freshly issued token whose life is already below the floor", async () => {
     const { source } = setup({ lifetime: 20 });
     const error = await failure(source.get());
@@ -225,6 +236,19 @@ describe("stale-if-error", () => {
     const error = await failure(source.get());
     expect(error.code).toBe("upstream_unavailable");
     expect(server.tokenCalls).toBe(3);
+  });
+
+  it("remembers a Retry-After no longer than the backoff cap", async () => {
+    const { server, source, clock } = setup({
+      double: { policy: { retries: 0 } },
+      backoff: { maxMs: 10_000 },
+    });
+    server.mode = "rate-limited"; // Retry-After: 120
+    await failure(source.get());
+    server.mode = "ok";
+    clock.advance(11_000);
+    await source.get();
+    expect(server.tokenCalls).toBe(2);
   });
 
   it("does not wait out a long Retry-After: rate_limited, with the wait, remembered", async () => {

@@ -36,6 +36,13 @@ export function resolveBaseUrl(
   } catch {
     throw new EdgeTokenError("configuration", `${provider} ${option} is not a URL.`);
   }
+  if (url.username !== "" || url.password !== "" || url.search !== "" || url.hash !== "") {
+    // Credentials or parameters in a URL end up in logs and in JSON.stringify of the provider.
+    throw new EdgeTokenError(
+      "configuration",
+      `${provider} ${option} must not carry credentials, a query or a fragment.`,
+    );
+  }
   if (url.protocol !== "https:" && !(url.protocol === "http:" && LOOPBACK.has(url.hostname))) {
     throw new EdgeTokenError(
       "configuration",

@@ -5,6 +5,7 @@ import { bearer, type Provider, type ProviderContext } from "../provider.ts";
 import { type RequestPolicy, sendRequest } from "../request.ts";
 import type { Token } from "../token.ts";
 import { resolveBaseUrl } from "./base-url.ts";
+import { basicAuthorization } from "./basic-auth.ts";
 import { processOAuth2TokenResponse } from "./oauth2.ts";
 import { RequestPolicySchema } from "./policy-schema.ts";
 
@@ -53,15 +54,6 @@ const OptionsSchema = v.pipe(
   ),
 );
 
-function basic(id: string, secret: string): string {
-  const encode = (value: string): string => encodeURIComponent(value).replaceAll("%20", "+");
-  let binary = "";
-  for (const byte of new TextEncoder().encode(`${encode(id)}:${encode(secret)}`)) {
-    binary += String.fromCharCode(byte);
-  }
-  return `Basic ${btoa(binary)}`;
-}
-
 /**
  * Tokens from edgetoken's own broker: short-lived JWTs for one `provider:scope`, to call the
  * provider's API through the broker's proxy (`<brokerUrl>/proxy/<provider>/<path>`), which swaps
@@ -104,7 +96,7 @@ export function broker(options: BrokerOptions): Provider {
       form.set("subject_token_type", ACCESS_TOKEN_TYPE);
     } else {
       form.set("grant_type", "client_credentials");
-      headers.set("Authorization", basic(o.clientId ?? "", o.clientSecret ?? ""));
+      headers.set("Authorization", basicAuthorization(o.clientId ?? "", o.clientSecret ?? ""));
     }
     return new Request(`${base}/oauth/token`, { method: "POST", headers, body: form });
   }
@@ -114,7 +106,8 @@ export function broker(options: BrokerOptions): Provider {
       provider: `broker:${new URL(base).host}`,
       environment: "default",
       credentialId: o.clientId ?? (sessionUrl === undefined ? "exchange" : "session"),
-      scope: o.scope,
+      // Tokens for different audiences must not share a store entry.
+      scope: o.resource === undefined ? o.scope : `${o.scope}|${o.resource}`,
     },
     async obtain({ runtime, signal }: ProviderContext): Promise<Token> {
       const request = await tokenRequest();

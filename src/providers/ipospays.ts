@@ -46,9 +46,15 @@ const LEVEL_SCOPES: Record<IposPaysKeyLevel, readonly string[]> = {
 };
 const NAME = "iPOSpays";
 
+// Both travel as header values: visible ASCII only, so nothing is mangled or refused in flight.
+const HeaderValue = v.pipe(
+  v.string(),
+  v.regex(/^[\x21-\x7e]+$/, "visible ASCII characters (it travels in a request header)"),
+);
+
 const OptionsSchema = v.object({
-  apiKey: v.pipe(v.string(), v.nonEmpty()),
-  secretKey: v.pipe(v.string(), v.nonEmpty()),
+  apiKey: HeaderValue,
+  secretKey: HeaderValue,
   scope: v.picklist(SCOPES),
   environment: v.optional(v.picklist(["sandbox", "production"]), "sandbox"),
   baseUrl: v.optional(v.string()),
@@ -242,6 +248,8 @@ async function transactVerdict(response: Response): Promise<ResponseVerdict> {
   if (response.headers.get("AuthenticationRefreshRequired")?.toLowerCase() === "true")
     return "renew";
   if (!response.headers.get("content-type")?.includes("json")) return "ok";
+  // Looking inside means buffering a copy: only for bodies of a sensible size.
+  if (Number(response.headers.get("content-length") ?? 0) > 65_536) return "ok";
   try {
     const body = (await response.clone().json()) as { AuthenticationRefreshRequired?: unknown };
     const flag = body?.AuthenticationRefreshRequired;

@@ -5,6 +5,7 @@ import { bearer, type Provider, type ProviderContext } from "../provider.ts";
 import { type RequestPolicy, type SentRequest, sendRequest } from "../request.ts";
 import type { Token } from "../token.ts";
 import { resolveBaseUrl } from "./base-url.ts";
+import { basicAuthorization } from "./basic-auth.ts";
 import { issuedToken } from "./issued-token.ts";
 import { RequestPolicySchema } from "./policy-schema.ts";
 
@@ -106,11 +107,6 @@ function config(options: OAuth2ClientCredentialsOptions): Config {
   };
 }
 
-/** `application/x-www-form-urlencoded` as RFC 6749 §2.3.1 wants it for Basic credentials. */
-function formEncode(value: string): string {
-  return encodeURIComponent(value).replaceAll("%20", "+");
-}
-
 function tokenRequest(c: Config): Request {
   const form = new URLSearchParams({ grant_type: "client_credentials" });
   if (c.scopes.length > 0) form.set("scope", c.scopes.join(" "));
@@ -121,10 +117,7 @@ function tokenRequest(c: Config): Request {
     Accept: "application/json",
   });
   if (c.authMethod === "client_secret_basic") {
-    const pair = `${formEncode(c.clientId)}:${formEncode(c.clientSecret)}`;
-    let binary = "";
-    for (const byte of new TextEncoder().encode(pair)) binary += String.fromCharCode(byte);
-    headers.set("Authorization", `Basic ${btoa(binary)}`);
+    headers.set("Authorization", basicAuthorization(c.clientId, c.clientSecret));
   } else {
     form.set("client_id", c.clientId);
     form.set("client_secret", c.clientSecret);

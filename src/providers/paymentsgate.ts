@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { utf8ToBase64 } from "../base64url.ts";
 import { EdgeTokenError, type EdgeTokenErrorCode } from "../errors.ts";
 import { parseConfig, parseJson, peekJson } from "../parse.ts";
 import { bearer, type Provider, type ProviderContext } from "../provider.ts";
@@ -60,9 +61,7 @@ function encodePublicKey(publicKey: string): string {
   ) {
     return trimmed;
   }
-  let binary = "";
-  for (const byte of new TextEncoder().encode(publicKey)) binary += String.fromCharCode(byte);
-  return btoa(binary);
+  return utf8ToBase64(publicKey);
 }
 
 function config(options: PaymentsGateOptions): Config {
@@ -206,20 +205,16 @@ export function paymentsGate(options: PaymentsGateOptions): Provider {
       }
       spent.push(handle);
       if (spent.length > 32) spent.shift();
-      // One attempt only: a retry would send the same refresh token a second time.
+      // One attempt only: a retry would send the same refresh token a second time. A failure
+      // (timeout, 5xx, 429) comes back as it is: the source backs off, and its next attempt
+      // issues anew from the account, since this refresh token is spent.
       const sent = await sendRequest(
         () => refreshRequest(c, previous),
         runtime,
         { ...policy, retries: 0 },
         `${NAME} refresh`,
         signal,
-      ).catch((error: unknown) => {
-        throw new EdgeTokenError(
-          "refresh_rejected",
-          `${NAME} refresh failed; issuing anew rather than reusing the refresh token.`,
-          { cause: error },
-        );
-      });
+      );
       return processPaymentsGateResponse(sent, "refresh", c.scope);
     },
     apply: bearer,
