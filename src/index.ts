@@ -4,6 +4,7 @@ export {
   type EdgeTokenErrorDetails,
   isEdgeTokenError,
 } from "./errors.ts";
+export type { TokenLease } from "./lease.ts";
 export { clockSkew, jwtExpiry, type LifetimeSignals, tokenExpiry } from "./lifetime.ts";
 export { parseConfig, parseJson, parseValue, peekJson } from "./parse.ts";
 export {
@@ -56,6 +57,11 @@ export {
   type DenoKvLike,
   type DenoKvNamespaceOptions,
 } from "./stores/deno-kv.ts";
+export {
+  createDurableObjectLease,
+  type DurableObjectNamespaceLike,
+  TokenLeaseObject,
+} from "./stores/durable-lease.ts";
 export {
   createEncryptedKv,
   type EncryptedKvOptions,

@@ -1,5 +1,6 @@
 import { abortable } from "./abortable.ts";
 import { EdgeTokenError, isEdgeTokenError, isPermanent } from "./errors.ts";
+import type { TokenLease } from "./lease.ts";
 import type { Provider, ProviderContext, ResponseVerdict } from "./provider.ts";
 import { type Runtime, type RuntimeOptions, resolveRuntime } from "./runtime.ts";
 import { storeKeyName } from "./stores/key-name.ts";
@@ -23,9 +24,19 @@ export interface TokenSourceOptions {
   permanentErrorTtlMs?: number | undefined;
   /** Backoff after a transient failure: first wait, doubled each time, capped. Default 1 s → 60 s. */
   backoff?: { baseMs?: number | undefined; maxMs?: number | undefined } | undefined;
+  /**
+   * A lease shared by every instance (a Durable Object, say), so that one of them calls the
+   * provider per key while the others wait for its token in the store. Needs a `store`.
+   */
+  lease?: TokenLease | undefined;
+  /** How long a lease holder may take before the others stop waiting. Default 15 000 ms. */
+  leaseMs?: number | undefined;
   /** The platform: fetch, clock, sleep, random. Defaults to the globals. */
   runtime?: RuntimeOptions | undefined;
 }
+
+/** How often an instance waiting on another's lease looks in the store. */
+const LEASE_POLL_MS = 250;
 
 /** A Workers `ExecutionContext`, or anything else that keeps background work alive. */
 export interface WaitUntil {
@@ -98,6 +109,10 @@ export class TokenSource {
   readonly #permanentErrorTtl: number;
   readonly #backoffBase: number;
   readonly #backoffMax: number;
+  readonly #lease: TokenLease | undefined;
+  readonly #leaseMs: number;
+  /** Names this source to the lease: random, so two instances never pass for one another. */
+  readonly #holder: string = crypto.randomUUID();
   #entry: Entry | undefined;
   #inflight: Promise<Token> | undefined;
   #failure: Failure | undefined;
@@ -116,6 +131,14 @@ export class TokenSource {
     this.#permanentErrorTtl = duration(options.permanentErrorTtlMs, 30_000, "permanentErrorTtlMs");
     this.#backoffBase = duration(options.backoff?.baseMs, 1_000, "backoff.baseMs");
     this.#backoffMax = duration(options.backoff?.maxMs, 60_000, "backoff.maxMs");
+    this.#lease = options.lease;
+    this.#leaseMs = duration(options.leaseMs, 15_000, "leaseMs");
+    if (this.#lease !== undefined && this.#store === undefined) {
+      throw new EdgeTokenError(
+        "configuration",
+        "TokenSourceOptions.lease needs a store: waiting instances take the token from it.",
+      );
+    }
   }
 
   /**
@@ -275,25 +298,64 @@ export class TokenSource {
     }
   }
 
-  async #load(): Promise<Token> {
-    const key = await this.#key();
+  /**
+   * Looks in the store for a token newer than ours (another instance's). Adopts it when it is
+   * above the floor, and returns it as `ready` when it is not yet due for refresh; returns it as
+   * `newer` in any case, since its refresh handle is the live one.
+   */
+  async #fromStore(key: string): Promise<{ ready?: Token; newer?: Token }> {
     const stored = await this.#readStore(key);
     const current = this.#entry?.token;
-    const now = this.#runtime.now();
-    // Another instance may have refreshed already: adopt its token if it is newer and not due.
     if (
-      stored !== undefined &&
-      stored.expiresAt - now > this.#floor &&
-      (current === undefined || stored.obtainedAt > current.obtainedAt)
+      stored === undefined ||
+      (current !== undefined && stored.obtainedAt <= current.obtainedAt)
     ) {
-      const entry = this.#adopt(stored);
-      if (now < entry.refreshAt) return stored;
+      return {};
     }
-    const previous = [this.#entry?.token, stored].reduce<Token | undefined>(
-      (newest, token) =>
-        token && (!newest || token.obtainedAt > newest.obtainedAt) ? token : newest,
-      undefined,
-    );
+    const now = this.#runtime.now();
+    if (!(stored.expiresAt - now > this.#floor)) return { newer: stored };
+    const entry = this.#adopt(stored);
+    return now < entry.refreshAt ? { ready: stored, newer: stored } : { newer: stored };
+  }
+
+  async #load(): Promise<Token> {
+    const key = await this.#key();
+    const first = await this.#fromStore(key);
+    if (first.ready !== undefined) return first.ready;
+    let newer = first.newer;
+    const lease = this.#lease;
+    if (lease === undefined) return this.#obtainAndStore(key, newer);
+    const holder = this.#holder;
+    const take = (): Promise<boolean> => {
+      const now = this.#runtime.now();
+      // A lease service that fails must not stop tokens: go on as if there were none.
+      return lease.acquire(key, holder, now, now + this.#leaseMs).catch(() => true);
+    };
+    let held = await take();
+    // Another instance is calling the provider: wait for its token to reach the store.
+    for (let poll = 0; !held && poll < this.#leaseMs / LEASE_POLL_MS; poll++) {
+      await this.#runtime.sleep(LEASE_POLL_MS);
+      const seen = await this.#fromStore(key);
+      if (seen.ready !== undefined) return seen.ready;
+      newer = seen.newer ?? newer;
+      held = await take();
+    }
+    // Held, or its holder never delivered within the lease: obtain here.
+    try {
+      return await this.#obtainAndStore(key, newer);
+    } finally {
+      if (held) await lease.release(key, holder).catch(() => undefined);
+    }
+  }
+
+  async #obtainAndStore(key: string, stored: Token | undefined): Promise<Token> {
+    const now = this.#runtime.now();
+    const current = this.#entry?.token;
+    // Refresh from the newest token anyone has: its refresh handle is the one still live.
+    const previous =
+      stored !== undefined && (current === undefined || stored.obtainedAt > current.obtainedAt)
+        ? stored
+        : current;
     const token = await this.#obtainOrRefresh(previous, now);
     const left = token.expiresAt - this.#runtime.now();
     if (!(left > this.#floor)) {

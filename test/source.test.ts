@@ -113,7 +113,6 @@ describe("refresh ahead of expiry", () => {
     // Past the refresh point: the old token comes back at once, the refresh runs behind it.
     expect((await source.get({ ctx })).value).toBe("at-1");
     expect((await source.get({ ctx })).value).toBe("at-1");
-    expect(server.tokenCalls).toBe(2);
     await waitOnExecutionContext(ctx);
     expect((await source.get()).value).toBe("at-2");
     expect(server.tokenCalls).toBe(2);

@@ -1,0 +1,18 @@
+/**
+ * Who may call the provider for a key right now, across instances. KV has no compare-and-swap,
+ * so without a lease every isolate past the refresh point calls the provider, and two of them
+ * can spend the same rotating refresh token. A lease is optional: without one, single flight is
+ * per instance.
+ *
+ * @example
+ * const source = createTokenSource(provider, {
+ *   store: createKvStore(env.TOKENS),
+ *   lease: createDurableObjectLease(env.TOKEN_LEASES),
+ * });
+ */
+export interface TokenLease {
+  /** Takes the lease on `key` for `holder` until `until` (epoch ms), unless another holds it at `now`. */
+  acquire(key: string, holder: string, now: number, until: number): Promise<boolean>;
+  /** Gives the lease back, if `holder` still has it. */
+  release(key: string, holder: string): Promise<void>;
+}

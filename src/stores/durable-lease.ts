@@ -1,0 +1,82 @@
+import * as v from "valibot";
+import type { TokenLease } from "../lease.ts";
+
+/** The part of a Durable Object namespace binding the lease uses; a binding fits as is. */
+export interface DurableObjectNamespaceLike {
+  idFromName(name: string): unknown;
+  get(id: never): { fetch(request: Request): Promise<Response> };
+}
+
+const LeaseRequest = v.object({
+  op: v.picklist(["acquire", "release"]),
+  holder: v.pipe(v.string(), v.nonEmpty(), v.maxLength(128)),
+  now: v.optional(v.pipe(v.number(), v.finite())),
+  until: v.optional(v.pipe(v.number(), v.finite())),
+});
+
+/**
+ * The Durable Object behind {@link createDurableObjectLease}: one object per key, so one
+ * holder at a time for that key. Export it from your Worker and bind it:
+ *
+ * ```toml
+ * [[durable_objects.bindings]]
+ * name = "TOKEN_LEASES"
+ * class_name = "TokenLeaseObject"
+ * ```
+ *
+ * A lease lives in memory only: it is short, and an evicted object simply has no holder.
+ *
+ * @example
+ * export { TokenLeaseObject } from "edgetoken";
+ */
+export class TokenLeaseObject {
+  #holder: string | undefined;
+  #until = 0;
+
+  async fetch(request: Request): Promise<Response> {
+    let body: v.InferOutput<typeof LeaseRequest>;
+    try {
+      body = v.parse(LeaseRequest, await request.json());
+    } catch {
+      return Response.json({ error: "invalid_request" }, { status: 400 });
+    }
+    if (body.op === "release") {
+      if (this.#holder === body.holder) this.#holder = undefined;
+      return Response.json({ released: true });
+    }
+    const now = body.now ?? 0;
+    if (this.#holder !== undefined && this.#holder !== body.holder && this.#until > now) {
+      return Response.json({ acquired: false });
+    }
+    this.#holder = body.holder;
+    this.#until = body.until ?? now;
+    return Response.json({ acquired: true });
+  }
+}
+
+/**
+ * A {@link TokenLease} in Durable Objects: a fleet of isolates in every colo agrees on which one
+ * calls the provider for a key. The others wait for its token in the store.
+ *
+ * @example
+ * const lease = createDurableObjectLease(env.TOKEN_LEASES);
+ * const source = createTokenSource(provider, { store: createKvStore(env.TOKENS), lease });
+ */
+export function createDurableObjectLease(namespace: DurableObjectNamespaceLike): TokenLease {
+  const call = async (key: string, body: Record<string, unknown>): Promise<unknown> => {
+    const stub = namespace.get(namespace.idFromName(key) as never);
+    const response = await stub.fetch(
+      new Request("https://lease.edgetoken/", { method: "POST", body: JSON.stringify(body) }),
+    );
+    return response.json();
+  };
+  return {
+    async acquire(key, holder, now, until) {
+      const answer = await call(key, { op: "acquire", holder, now, until });
+      return (answer as { acquired?: unknown }).acquired === true;
+    },
+    async release(key, holder) {
+      await call(key, { op: "release", holder });
+    },
+  };
+}
