@@ -95,18 +95,20 @@ describe("grants", () => {
     });
   });
 
-  it("token exchange narrows scope, audience and lifetime, and never widens any of them", () => {
-    const subject = {
-      sub: "shop",
-      client_id: "shop",
-      scope: "papaya:payments",
-      aud: "https://payments.example",
-      exp: 1_000,
-    };
-    const base = {
-      subject_token: "t",
-      subject_token_type: "urn:ietf:params:oauth:token-type:access_token",
-    };
+  const subject = {
+    sub: "shop",
+    client_id: "shop",
+    scope: "papaya:payments",
+    aud: "https://payments.example",
+    exp: 1_000,
+    jti: "subject-jti",
+  };
+  const base = {
+    subject_token: "t",
+    subject_token_type: "urn:ietf:params:oauth:token-type:access_token",
+  };
+
+  it("token exchange narrows scope and lifetime, keeps the audience, and never widens any of them", () => {
     expect(tokenExchangeGrant(params(base), CLIENT, subject, 900)).toEqual({
       ok: true,
       value: {
@@ -115,6 +117,7 @@ describe("grants", () => {
         scopes: ["papaya:payments"],
         audience: "https://payments.example",
         lifetime: 100,
+        rootJti: "subject-jti",
       },
     });
     const wider = params({ ...base, scope: "ipospays:PaymentTokenization" });
@@ -136,5 +139,35 @@ describe("grants", () => {
       ok: true,
       value: { subject: "shop", clientId: "payroll", actor: "payroll" },
     });
+  });
+
+  it("token exchange never re-targets: not to another audience of the client, not to one the client lacks", () => {
+    const retarget = params({ ...base, resource: "edgetoken-demo" });
+    expect(tokenExchangeGrant(retarget, CLIENT, subject, 900)).toEqual({
+      ok: false,
+      failure: { kind: "invalid_target" },
+    });
+    const same = params({ ...base, audience: "https://payments.example" });
+    expect(tokenExchangeGrant(same, CLIENT, subject, 900)).toMatchObject({
+      ok: true,
+      value: { audience: "https://payments.example" },
+    });
+    const lacking = { ...CLIENT, id: "payroll", audiences: ["edgetoken-demo"] as [string] };
+    expect(tokenExchangeGrant(params(base), lacking, subject, 900)).toEqual({
+      ok: false,
+      failure: { kind: "invalid_target" },
+    });
+  });
+
+  it("token exchange keeps the root of a chain, and the actor of a token given by exchange", () => {
+    const exchanged = { ...subject, client_id: "payroll", jti: "child", root_jti: "root" };
+    const byHolder = tokenExchangeGrant(params(base), { ...CLIENT, id: "payroll" }, exchanged, 900);
+    expect(byHolder).toMatchObject({
+      ok: true,
+      value: { subject: "shop", clientId: "payroll", actor: "payroll", rootJti: "root" },
+    });
+    const bySubject = tokenExchangeGrant(params(base), CLIENT, exchanged, 900);
+    expect(bySubject).toMatchObject({ ok: true, value: { clientId: "shop", rootJti: "root" } });
+    expect(bySubject.ok && bySubject.value).not.toHaveProperty("actor");
   });
 });

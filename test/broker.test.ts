@@ -51,8 +51,8 @@ describe("metadata (RFC 8414)", () => {
     });
   });
 
-  it("without ISSUER, the request's origin is the issuer", async () => {
-    const world = await brokerWorld({ vars: { ISSUER: "" } });
+  it("without ISSUER (and development keys), the request's origin is the issuer", async () => {
+    const world = await brokerWorld({ keys: "development", vars: { ISSUER: "" } });
     const ctx = createExecutionContext();
     const response = await world.broker.fetch(
       new Request("http://127.0.0.1:8787/.well-known/oauth-authorization-server"),
@@ -286,6 +286,32 @@ describe("configuration, checked at the first request", () => {
     }
   });
 
+  it("production signing keys without ISSUER are refused: iss must not come from the Host header", async () => {
+    const { status, body } = await answer({ ISSUER: "" });
+    expect(status).toBe(503);
+    expect(body).toEqual({
+      error: "server_error",
+      error_description:
+        "configuration: ISSUER must be set when BROKER_SIGNING_KEYS is (otherwise each request's Host header would name the issuer)",
+    });
+    // A forged Host gets no token signed with the production key.
+    const world = await brokerWorld({ vars: { ISSUER: "" } });
+    const ctx = createExecutionContext();
+    const response = await world.broker.fetch(
+      new Request("https://evil.example/oauth/token", {
+        ...form({ grant_type: "client_credentials" }),
+        headers: {
+          "Content-Type": "application/x-www-form-urlencoded",
+          Authorization: basic(SHOP),
+        },
+      }),
+      world.env,
+      ctx,
+    );
+    await waitOnExecutionContext(ctx);
+    expect(response.status).toBe(503);
+  });
+
   it("the typo of a field is named as unknown", async () => {
     const { body } = await answer({
       BROKER_CLIENTS: JSON.stringify([
@@ -364,7 +390,7 @@ describe("the embedded default (wrangler.toml as shipped)", () => {
         method: "POST",
         headers: {
           "Content-Type": "application/x-www-form-urlencoded",
-          Authorization: `Bearer ${token.access_token}`,
+          Authorization: basic(demo),
         },
         body: `scope=${scope}`,
       });

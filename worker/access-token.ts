@@ -1,8 +1,8 @@
 /**
  * Broker access tokens: RFC 9068 JWTs (`typ: at+jwt`) signed ES256 with a `kid`, and their
- * verification — ES256 only, our issuer, our keys, the clock passed in, and the `jti` checked
- * against revocations. Every way a token can fail is one answer to the caller; the reason is
- * kept for tests and logs only.
+ * verification — ES256 only, our issuer, our keys, the clock passed in, and the `jti` (and, for
+ * an exchanged token, the `root_jti` it was exchanged from) checked against revocations. Every
+ * way a token can fail is one answer to the caller; the reason is kept for tests and logs only.
  */
 import { base64url, jwtVerify, SignJWT } from "jose";
 import * as v from "valibot";
@@ -20,6 +20,12 @@ export interface AccessTokenClaims {
   client_id: string;
   scope: string;
   act?: { sub: string } | undefined;
+  /**
+   * Not registered: the `jti` of the token this one was exchanged from, directly or through other
+   * exchanges — the one `client_credentials` issued. Absent on that token itself. Revoking the
+   * root revokes every token exchanged from it.
+   */
+  root_jti?: string | undefined;
 }
 
 export const ACCESS_TOKEN_TYPE = "at+jwt";
@@ -42,7 +48,19 @@ export function claimsFor(grant: Grant, issuer: string, now: number): AccessToke
     client_id: grant.clientId,
     scope: grant.scopes.join(" "),
     ...(grant.actor === undefined ? {} : { act: { sub: grant.actor } }),
+    ...(grant.rootJti === undefined ? {} : { root_jti: grant.rootJti }),
   };
+}
+
+/**
+ * Whether the client `clientId` may revoke or introspect a token: it holds it (`client_id`) or
+ * the token was first issued to it (`sub`, the subject of an exchange).
+ */
+export function isHolderOrSubject(
+  claims: Pick<AccessTokenClaims, "client_id" | "sub">,
+  clientId: string,
+): boolean {
+  return claims.client_id === clientId || claims.sub === clientId;
 }
 
 export function signAccessToken(claims: AccessTokenClaims, key: SigningKey): Promise<string> {
@@ -67,16 +85,19 @@ export interface VerifyOptions {
   isRevoked(jti: string): Promise<boolean>;
 }
 
+const Jti = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{1,64}$/));
+
 const ClaimsSchema = v.object({
   iss: v.string(),
   sub: v.pipe(v.string(), v.nonEmpty()),
   aud: v.pipe(v.string(), v.nonEmpty()),
   exp: v.pipe(v.number(), v.integer()),
   iat: v.pipe(v.number(), v.integer()),
-  jti: v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{1,64}$/)),
+  jti: Jti,
   client_id: v.pipe(v.string(), v.nonEmpty()),
   scope: v.string(),
   act: v.optional(v.object({ sub: v.string() })),
+  root_jti: v.optional(Jti),
 });
 
 /** A generous bound: a compact JWS longer than this is not one of ours. */
@@ -103,7 +124,7 @@ function reasonOf(error: unknown): RejectReason {
  * Verifies a broker token: ES256 with one of our published keys (so `alg: none`, HS256 keyed
  * with the public key and unknown `kid`s fail), `typ: at+jwt`, our issuer, the audience when one
  * is required, `exp` and `nbf` against `now` with no tolerance, the claims RFC 9068 requires,
- * and the `jti` not revoked.
+ * and neither the `jti` nor the `root_jti` revoked.
  */
 export async function verifyAccessToken(
   token: string,
@@ -127,6 +148,8 @@ export async function verifyAccessToken(
   const parsed = v.safeParse(ClaimsSchema, payload);
   if (!parsed.success) return { ok: false, reason: "claims" };
   const claims: AccessTokenClaims = parsed.output;
-  if (await options.isRevoked(claims.jti)) return { ok: false, reason: "revoked" };
+  const lineage = claims.root_jti === undefined ? [claims.jti] : [claims.jti, claims.root_jti];
+  const revoked = await Promise.all(lineage.map((jti) => options.isRevoked(jti)));
+  if (revoked.includes(true)) return { ok: false, reason: "revoked" };
   return { ok: true, claims };
 }

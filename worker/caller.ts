@@ -1,14 +1,15 @@
 /**
  * Who is calling: a client by its credentials (token, revocation, introspection, provider-token
- * endpoints) or by a broker token it holds (proxy, provider-token). Either way the caller is
- * counted against its client's rate limit once it is known.
+ * endpoints) or by a broker token it holds (the proxy). Credentials are counted against the
+ * named client's rate limit before the secret is compared, so wrong secrets spend the budget too;
+ * a token's client is counted once the token verifies.
  */
 import { type AccessTokenClaims, type Verification, verifyAccessToken } from "./access-token.ts";
 import { authenticateClient, presentedCredentials } from "./clients.ts";
 import type { ClientPolicy } from "./config.ts";
 import type { Call } from "./context.ts";
 import { fail, ok, type Result } from "./failure.ts";
-import { takeRateLimit } from "./rate-limit.ts";
+import { takeRateLimit, UNKNOWN_CLIENTS } from "./rate-limit.ts";
 
 /** Checks a token of ours; `audience` when the endpoint is a resource with one. */
 export async function verifyToken(
@@ -44,16 +45,23 @@ export function presentsCredentials(request: Request, form: URLSearchParams): bo
   );
 }
 
-/** The client whose credentials the request carries (RFC 6749 §2.3.1), counted. */
+/**
+ * The client whose credentials the request carries (RFC 6749 §2.3.1). The attempt is counted
+ * first, right or wrong, against the named client's limit — so guessing secrets spends the same
+ * budget as using them, and once it is spent not even the right secret is compared — or, for an
+ * id that names no client, against one shared limiter: the same work, and the same `invalid_client`
+ * afterwards for an unknown client as for a wrong secret.
+ */
 export async function clientByCredentials(
   call: Call,
   form: URLSearchParams,
 ): Promise<Result<ClientPolicy>> {
   const presented = presentedCredentials(call.request.headers.get("authorization"), form);
   if (!presented.ok) return presented;
-  const client = await authenticateClient(presented.value, call.state.config.clients);
-  if (!client.ok) return client;
-  return countRequest(call, client.value);
+  const named = call.state.config.clients.get(presented.value.id);
+  const limited = await takeRateLimit(call.state.limiter, named ?? UNKNOWN_CLIENTS, call.now);
+  if (limited !== undefined) return fail(limited);
+  return authenticateClient(presented.value, call.state.config.clients);
 }
 
 /** `Authorization: Bearer <token>` (RFC 6750 §2.1); `null` when the header is not Bearer. */

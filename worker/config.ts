@@ -4,7 +4,7 @@
  * value, which may be a secret.
  */
 import * as v from "valibot";
-import { type BrokerScope, type ProviderName, SCOPES } from "./scopes.ts";
+import { type BrokerScope, SCOPES } from "./scopes.ts";
 
 /** The longest a broker token may live, whatever a client's policy says (issue 5). */
 export const MAX_LIFETIME_SECONDS = 900;
@@ -68,7 +68,10 @@ export interface ProviderSettings {
 }
 
 export interface BrokerConfig {
-  /** Undefined: each request's own origin is the issuer (development). */
+  /**
+   * Undefined: each request's own origin is the issuer (development keys only; with
+   * `BROKER_SIGNING_KEYS` the configuration requires it).
+   */
   issuer: string | undefined;
   /** When set, `POST /demo/token` issues page tokens for this client (the demo's backend). */
   demoClientId: string | undefined;
@@ -98,7 +101,8 @@ export type ConfigResult =
 /** Custom messages start with this, so they can be told from valibot's (which quote the input). */
 const MUST = "must ";
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
-const DEFAULT_RATE_LIMIT = { requests: 300, windowSeconds: 60 };
+/** A client's rate limit when its policy names none. */
+export const DEFAULT_RATE_LIMIT = { requests: 300, windowSeconds: 60 };
 
 function parsedUrl(text: string): URL | undefined {
   try {
@@ -327,6 +331,14 @@ function crossChecks(env: Env): ConfigProblem | undefined {
   if (env.DEMO_CLIENT_ID !== undefined && !ids.includes(env.DEMO_CLIENT_ID)) {
     return { field: "DEMO_CLIENT_ID", problem: `${MUST}name a client in BROKER_CLIENTS` };
   }
+  // Production keys sign tokens that are trusted elsewhere: their `iss` must be configured, not
+  // read from each request's Host header. (Development keys may go without, as `npm start` does.)
+  if (env.BROKER_SIGNING_KEYS !== undefined && env.ISSUER === undefined) {
+    return {
+      field: "ISSUER",
+      problem: `${MUST}be set when BROKER_SIGNING_KEYS is (otherwise each request's Host header would name the issuer)`,
+    };
+  }
   const kids = (env.BROKER_SIGNING_KEYS ?? []).map((key) => key.kid);
   const sameKid = duplicate(kids);
   if (sameKid >= 0) {
@@ -445,9 +457,4 @@ export function parseBrokerConfig(env: object): ConfigResult {
 /** The problem as one line: `BROKER_CLIENTS[0].maxLifetime must be at most 900 seconds`. */
 export function describeProblem(problem: ConfigProblem): string {
   return `${problem.field} ${problem.problem}`;
-}
-
-/** Whether a provider's token can be had, from its settings. */
-export function isConfigured(config: BrokerConfig, provider: ProviderName): boolean {
-  return config.providers[provider] !== undefined;
 }

@@ -12,6 +12,7 @@ import { countRequest } from "./caller.ts";
 import type { Call } from "./context.ts";
 import type { Failure } from "./failure.ts";
 import { clientCredentialsGrant } from "./policy.ts";
+import { SCOPE_SHAPE } from "./scopes.ts";
 import { NO_STORE } from "./token-endpoint.ts";
 
 /** Page tokens live two minutes: long enough to pay, short enough not to matter if they leak. */
@@ -26,7 +27,7 @@ export async function demoSessionEndpoint(call: Call): Promise<Response | Failur
   const form = await readForm(call.request);
   if (!form.ok) return form.failure;
   const scope = form.value.get("scope") ?? "";
-  if (!/^[a-z0-9]+:[A-Za-z0-9_.-]+$/.test(scope)) {
+  if (!SCOPE_SHAPE.test(scope)) {
     return { kind: "invalid_request", detail: "scope must be exactly one provider:scope." };
   }
   const counted = await countRequest(call, client);

@@ -14,7 +14,10 @@ export type Failure =
   | { kind: "unsupported_grant_type" }
   /** RFC 6749 §5.2: nothing the client asked for is something it may have. */
   | { kind: "invalid_scope"; detail: string }
-  /** RFC 8707 §2: the `resource` is not an audience this client (or subject token) may have. */
+  /**
+   * RFC 8707 §2: the `resource` is not an audience this client may have — or, in an exchange,
+   * not the subject token's own audience, or one the exchanging client may not have.
+   */
   | { kind: "invalid_target" }
   /** The client is known but its policy does not allow this endpoint. */
   | { kind: "unauthorized_client"; detail: string }

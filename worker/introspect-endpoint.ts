@@ -1,9 +1,10 @@
 /**
  * `POST /oauth/introspect` (RFC 7662), for authenticated clients only. A token is `active` when
- * it verifies (signature, issuer, expiry, revocation) and the asking client is its audience,
- * its holder or its subject; otherwise, whatever the reason, the answer is `{"active":false}`.
+ * it verifies (signature, issuer, expiry, revocation of it or of its root) and the asking client
+ * is its holder (`client_id`) or its subject (`sub`); otherwise, whatever the reason, the answer
+ * is `{"active":false}`.
  */
-
+import { isHolderOrSubject } from "./access-token.ts";
 import { readForm } from "./body.ts";
 import { clientByCredentials, verifyToken } from "./caller.ts";
 import type { Call } from "./context.ts";
@@ -24,12 +25,11 @@ export async function introspectEndpoint(call: Call): Promise<Response | Failure
   const verified = await verifyToken(call, token);
   if (!verified.ok) return Response.json(INACTIVE, { headers: NO_STORE });
   const { claims } = verified;
-  const asker = client.value;
-  const concerned =
-    asker.audiences.includes(claims.aud) ||
-    claims.client_id === asker.id ||
-    claims.sub === asker.id;
-  if (!concerned) return Response.json(INACTIVE, { headers: NO_STORE });
+  // Not the token's audience: every client whose tokens use the proxy lists BROKER_AUDIENCE, so
+  // that would let clients read one another's tokens. A resource server verifies with the JWKS.
+  if (!isHolderOrSubject(claims, client.value.id)) {
+    return Response.json(INACTIVE, { headers: NO_STORE });
+  }
   return Response.json(
     {
       active: true,

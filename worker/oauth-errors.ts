@@ -35,7 +35,11 @@ export function wireError(failure: Failure): WireError {
     case "invalid_scope":
       return wire(400, "invalid_scope", failure.detail);
     case "invalid_target":
-      return wire(400, "invalid_target", "The resource is not an audience this client may have.");
+      return wire(
+        400,
+        "invalid_target",
+        "The resource is not an audience this client may have; an exchange keeps the subject token's audience.",
+      );
     case "unauthorized_client":
       return wire(403, "unauthorized_client", failure.detail);
     case "missing_token":

@@ -1,8 +1,8 @@
 /**
  * What a caller may have: pure functions of the request's parameters, the client's policy and
  * the clock. No I/O, no `Date.now()`: every input is passed in, every refusal is a tagged
- * {@link Failure}. A grant only ever narrows — scope, audience and lifetime are each the
- * smallest of what was asked and what every party allows.
+ * {@link Failure}. A grant only ever narrows — scope and lifetime are each the smallest of what
+ * was asked and what every party allows, and an exchange keeps its subject's audience.
  */
 import type { ClientPolicy } from "./config.ts";
 import { fail, ok, type Result } from "./failure.ts";
@@ -20,8 +20,13 @@ export interface Grant {
   scopes: readonly BrokerScope[];
   audience: string;
   lifetime: number;
-  /** RFC 8693 §4.1 `act`: the client that exchanged someone else's token. */
+  /** RFC 8693 §4.1 `act`: the client that exchanged someone else's token (`sub` is not it). */
   actor?: string;
+  /**
+   * For an exchanged token: the `jti` of the token at the root of its exchanges (the one issued
+   * by `client_credentials`), so revoking that token revokes every token exchanged from it.
+   */
+  rootJti?: string;
 }
 
 /** The claims of a verified subject token that an exchange may narrow. */
@@ -31,6 +36,9 @@ export interface SubjectClaims {
   scope: string;
   aud: string;
   exp: number;
+  jti: string;
+  /** Present when the subject token was itself exchanged. */
+  root_jti?: string | undefined;
 }
 
 export const GRANT_CLIENT_CREDENTIALS = "client_credentials";
@@ -162,9 +170,27 @@ export function checkExchangeParameters(params: URLSearchParams): Result<void> {
 }
 
 /**
+ * The audience an exchanged token may have: the subject token's own, and only while the
+ * exchanging client may have it too. An exchange never re-targets a token: possession of a token
+ * for `https://payments.example` must not become a token for the broker's proxy, and a client
+ * narrowing someone else's token gets no audience of its own into it. (A client that wants a
+ * token for another of its audiences asks for one with its credentials: `client_credentials`.)
+ */
+export function exchangeAudience(
+  requested: string | null,
+  client: ClientPolicy,
+  subject: SubjectClaims,
+): Result<string> {
+  if (!client.audiences.includes(subject.aud)) return fail({ kind: "invalid_target" });
+  return chooseAudience(requested, [subject.aud], subject.aud);
+}
+
+/**
  * RFC 8693 token exchange as downscoping only: the new token's scope lies within the subject
- * token's and the client's, its audience is one the subject had or the client may have, and it
- * expires no later than the subject token.
+ * token's and the client's, its audience is the subject's (`exchangeAudience`), and it expires no
+ * later than the subject token. `params` must have passed {@link checkExchangeParameters}; the
+ * token endpoint runs it before it verifies the subject token. `client` is the authenticated
+ * client, or the subject token's own client when possession of the token is the credential.
  */
 export function tokenExchangeGrant(
   params: URLSearchParams,
@@ -172,17 +198,15 @@ export function tokenExchangeGrant(
   subject: SubjectClaims,
   nowSeconds: number,
 ): Result<Grant> {
-  const checked = checkExchangeParameters(params);
-  if (!checked.ok) return checked;
   const requested = requestedScopes(params.get("scope"));
   if (!requested.ok) return requested;
   const subjectScopes = subject.scope.split(" ").filter(isBrokerScope);
   const scopes = grantScopes(requested.value, client.scopes, subjectScopes);
   if (!scopes.ok) return scopes;
-  const audience = chooseAudience(
+  const audience = exchangeAudience(
     params.get("resource") ?? params.get("audience"),
-    [subject.aud, ...client.audiences],
-    subject.aud,
+    client,
+    subject,
   );
   if (!audience.ok) return audience;
   const remaining = subject.exp - nowSeconds;
@@ -198,6 +222,9 @@ export function tokenExchangeGrant(
     scopes: scopes.value,
     audience: audience.value,
     lifetime: lifetime.value,
-    ...(client.id === subject.client_id ? {} : { actor: client.id }),
+    rootJti: subject.root_jti ?? subject.jti,
+    // Whoever is not the subject acts for it, also when it narrows a token it was given by
+    // exchange earlier (its client_id is then its own, but its sub is not).
+    ...(client.id === subject.sub ? {} : { actor: client.id }),
   });
 }

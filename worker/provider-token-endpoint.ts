@@ -1,14 +1,16 @@
 /**
  * `POST /provider-token` with `scope=<one provider scope>`: the provider's own token from the
  * shared cache, for trusted server-side clients whose policy sets `providerTokens: true`. The
- * caller authenticates with its client credentials or with a broker token (audience
- * `BROKER_AUDIENCE`) that carries the scope. The answer says how to attach the token.
+ * caller authenticates with its client credentials (`client_secret_basic` or
+ * `client_secret_post`) and nothing else: a broker token — a two-minute page token, a narrowed
+ * exchanged one — must never buy the provider's raw token, which lives for hours and opens every
+ * path of the provider's API. A bearer token is `invalid_client`. The answer says how to attach
+ * the token.
  */
 import type { Token } from "../src/index.ts";
 import { audit } from "./audit.ts";
 import { readForm } from "./body.ts";
-import { clientByCredentials, clientByToken, hasBearerScheme } from "./caller.ts";
-import type { ClientPolicy } from "./config.ts";
+import { clientByCredentials, hasBearerScheme } from "./caller.ts";
 import type { Call } from "./context.ts";
 import { type Failure, fail, ok, type Result } from "./failure.ts";
 import { APPLICATION, providerFailure } from "./provider-tokens.ts";
@@ -34,37 +36,14 @@ export function providerScope(value: string | null): Result<BrokerScope> {
   return ok(scope);
 }
 
-/** The caller and the scopes it holds: its token's when it sent one, its policy's otherwise. */
-async function caller(
-  call: Call,
-  form: URLSearchParams,
-): Promise<Result<{ client: ClientPolicy; held: readonly string[]; byToken: boolean }>> {
-  if (hasBearerScheme(call.request)) {
-    if (form.has("client_secret")) {
-      return fail({
-        kind: "invalid_request",
-        detail: "Send a bearer token or client credentials, not both.",
-      });
-    }
-    const found = await clientByToken(call, call.state.config.audience);
-    if (!found.ok) return found;
-    return ok({
-      client: found.value.client,
-      held: found.value.claims.scope.split(" "),
-      byToken: true,
-    });
-  }
-  const client = await clientByCredentials(call, form);
-  if (!client.ok) return client;
-  return ok({ client: client.value, held: client.value.scopes, byToken: false });
-}
-
 export async function providerTokenEndpoint(call: Call): Promise<Response | Failure> {
+  // Not a client authentication method here: refused before anything else is looked at.
+  if (hasBearerScheme(call.request)) return { kind: "invalid_client" };
   const form = await readForm(call.request);
   if (!form.ok) return form.failure;
-  const found = await caller(call, form.value);
+  const found = await clientByCredentials(call, form.value);
   if (!found.ok) return found.failure;
-  const { client, held, byToken } = found.value;
+  const client = found.value;
   if (!client.providerTokens) {
     return {
       kind: "unauthorized_client",
@@ -73,10 +52,8 @@ export async function providerTokenEndpoint(call: Call): Promise<Response | Fail
   }
   const scope = providerScope(form.value.get("scope"));
   if (!scope.ok) return scope.failure;
-  if (!held.includes(scope.value) || !client.scopes.includes(scope.value)) {
-    return byToken
-      ? { kind: "insufficient_scope", scope: scope.value }
-      : { kind: "invalid_scope", detail: "This client may not have that scope." };
+  if (!client.scopes.includes(scope.value)) {
+    return { kind: "invalid_scope", detail: "This client may not have that scope." };
   }
   const provider = providerOf(scope.value);
   const source = call.state.providers.source(scope.value);

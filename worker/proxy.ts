@@ -3,7 +3,10 @@
  * attached the provider's way, when the caller's broker token (audience `BROKER_AUDIENCE`)
  * carries the scope that path needs. Only the paths a scope needs are open (`proxy-rules.ts`),
  * only a short list of headers crosses in either direction (never the caller's `Authorization`
- * or cookies), and browsers are let in by the client's origin allow-list.
+ * or cookies), and browsers are let in by the client's origin allow-list. Upstream redirects are
+ * never followed: following one would send the provider's token wherever `Location` points (a
+ * custom header such as iPOSpays' `token` survives even a cross-origin redirect). A 3xx goes back
+ * to the caller as it came, without `Location`, which is not among the headers passed back.
  */
 import { isEdgeTokenError } from "../src/index.ts";
 import { readCapped } from "./body.ts";
@@ -26,6 +29,7 @@ const REQUEST_HEADERS = [
   "x-idempotency-key",
   "x-request-id",
 ];
+/** Never `location`: a redirect is not followed, and not pointed at either. */
 const RESPONSE_HEADERS = ["content-type", "retry-after", "x-request-id"];
 
 function pick(headers: Headers, names: readonly string[]): Headers {
@@ -53,6 +57,7 @@ async function forward(call: Call, rule: ProxyRule, path: string): Promise<Respo
   const upstream = new Request(`${base}${path}${call.url.search}`, {
     method: request.method,
     headers: pick(request.headers, REQUEST_HEADERS),
+    redirect: "manual",
     ...(body === undefined ? {} : { body }),
   });
   let response: Response;

@@ -5,7 +5,7 @@
  * broker passes its clock in, so tests move time instead of waiting.
  */
 import { DurableObject } from "cloudflare:workers";
-import type { ClientPolicy } from "./config.ts";
+import { type ClientPolicy, DEFAULT_RATE_LIMIT } from "./config.ts";
 import type { Failure } from "./failure.ts";
 
 export interface RateLimit {
@@ -53,6 +53,16 @@ export class RateLimiter extends DurableObject {
   }
 }
 
+/** Who a limiter object counts for: a client, or {@link UNKNOWN_CLIENTS}. */
+export type Limited = Pick<ClientPolicy, "id" | "rateLimit">;
+
+/**
+ * Where attempts with a client id that is not configured are counted: one shared object, under a
+ * name no client id can have (ids have no spaces), so an unknown id costs the same limiter call as
+ * a known one without creating an object per id an attacker makes up.
+ */
+export const UNKNOWN_CLIENTS: Limited = { id: "unknown client", rateLimit: DEFAULT_RATE_LIMIT };
+
 /**
  * Counts one request of `client` at `now`: a `rate_limited` failure when over budget. When the
  * limiter cannot be reached the request goes through (and is logged): a rate limit protects
@@ -60,7 +70,7 @@ export class RateLimiter extends DurableObject {
  */
 export async function takeRateLimit(
   namespace: DurableObjectNamespace<RateLimiter>,
-  client: ClientPolicy,
+  client: Limited,
   now: number,
 ): Promise<Failure | undefined> {
   try {

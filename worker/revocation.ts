@@ -1,9 +1,16 @@
 /**
  * Revoked broker tokens, by `jti`, in KV until the token would have expired anyway (never less
- * than KV's 60 s minimum). KV is eventually consistent: another colo may accept a revoked token
- * for up to about a minute; this isolate refuses it at once.
+ * than KV's 60 s minimum). That is also long enough for the tokens exchanged from it, which are
+ * refused by their `root_jti`: an exchange never outlives its subject token. KV is eventually
+ * consistent: another colo may accept a revoked token for up to about a minute; this isolate
+ * refuses it at once.
  */
 const PREFIX = "edgetoken:broker:v1:revoked:";
+/**
+ * KV's smallest `expirationTtl`. The library applies the same rule in `src/stores/kv.ts`, but
+ * keeps the constant private and the package does not export it; exporting it would add to the
+ * library's public API for one platform number, so the broker repeats it here.
+ */
 const KV_MIN_TTL_SECONDS = 60;
 /** Local memory of recent revocations, bounded. */
 const REMEMBERED = 1024;

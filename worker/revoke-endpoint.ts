@@ -1,8 +1,10 @@
 /**
  * `POST /oauth/revoke` (RFC 7009): an authenticated client revokes a token issued to it (or one
- * exchanged from its own). Unknown, expired, already revoked and other clients' tokens all get
- * the same empty 200, so the endpoint tells nothing about a token (§2.2).
+ * exchanged from its own). Tokens exchanged from the revoked one carry its `jti` as their
+ * `root_jti` and are refused with it. Unknown, expired, already revoked and other clients' tokens
+ * all get the same empty 200, so the endpoint tells nothing about a token (§2.2).
  */
+import { isHolderOrSubject } from "./access-token.ts";
 import { audit } from "./audit.ts";
 import { readForm } from "./body.ts";
 import { clientByCredentials, verifyToken } from "./caller.ts";
@@ -23,8 +25,7 @@ export async function revokeEndpoint(call: Call): Promise<Response | Failure> {
   const verified = await verifyToken(call, token);
   if (verified.ok) {
     const { claims } = verified;
-    const own = claims.client_id === client.value.id || claims.sub === client.value.id;
-    if (own) {
+    if (isHolderOrSubject(claims, client.value.id)) {
       await call.state.revocations.revoke(claims.jti, claims.exp, call.now);
       audit(
         {

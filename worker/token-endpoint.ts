@@ -29,10 +29,11 @@ interface Exchanged {
 
 /**
  * RFC 8693 as downscoping. With client credentials, the authenticated client narrows a token it
- * holds (and is named as the actor when the token was issued to someone else). Without them,
+ * holds (and is named as the actor when the token's subject is another client). Without them,
  * possession of the subject token is the credential — narrowing cannot grant anything the holder
- * does not already have — and the token's own client is the client (RFC 8693 §2.1 leaves
- * unauthenticated clients to the deployment).
+ * does not already have: scope and lifetime only shrink and the audience stays the subject's —
+ * and the token's own client is the client (RFC 8693 §2.1 leaves unauthenticated clients to the
+ * deployment). The parameters are checked here, once, before the subject token is verified.
  */
 async function exchange(
   call: Call,

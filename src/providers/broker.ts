@@ -15,7 +15,7 @@ export interface BrokerOptions {
   brokerUrl: string;
   /** One broker scope, `provider:scope`, e.g. `ipospays:PaymentTokenization`. */
   scope: string;
-  /** The audience to ask for (RFC 8707 `resource`). Default: the client's default audience. */
+  /** The audience to ask for (RFC 8707 `resource`). Default: the client's default audience; in an exchange, the subject token's (the only one allowed). */
   resource?: string;
   /** Server side: this client's id and secret (client_credentials grant). */
   clientId?: string;

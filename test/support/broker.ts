@@ -103,7 +103,14 @@ export interface WorldOptions {
   keys?: "secret" | "development";
   /** Where the clock starts, epoch ms. Default: a fixed instant. */
   start?: number;
+  /**
+   * Wraps the broker's outbound fetch (which records `outbound` and answers from the emulator),
+   * so a test can fake an upstream answer or stand in for the platform's own fetch behaviour.
+   */
+  fetch?: (next: FetchFn) => FetchFn;
 }
+
+export type FetchFn = (input: Request | string | URL, init?: RequestInit) => Promise<Response>;
 
 export interface World {
   clock: Clock;
@@ -180,7 +187,7 @@ export async function brokerWorld(options: WorldOptions = {}): Promise<World> {
     ...options.vars,
   };
   const outbound: World["outbound"] = [];
-  const fetch = (input: Request | string | URL, init?: RequestInit): Promise<Response> => {
+  const recorded: FetchFn = (input, init) => {
     const request = new Request(input, init);
     outbound.push({
       method: request.method,
@@ -192,6 +199,7 @@ export async function brokerWorld(options: WorldOptions = {}): Promise<World> {
       throw new TypeError("Network connection lost.");
     return emulator.fetch(request);
   };
+  const fetch = options.fetch === undefined ? recorded : options.fetch(recorded);
   const fresh = () =>
     createBroker({ runtime: { fetch, now: clock.now, random: () => 0, sleep: async () => {} } });
   let broker = fresh();
