@@ -319,3 +319,24 @@ describe("the cron trigger", () => {
     expect(world.emulator.calls()["POST /papaya/token"]).toBe(1);
   });
 });
+
+describe("a fleet of broker isolates", () => {
+  it("refreshes a PaymentsGate token once across isolates: one refresh, its refresh token spent once", async () => {
+    const world = await brokerWorld();
+    const scope = "paymentsgate:payments";
+    const isolates = [world.isolate(), world.isolate(), world.isolate()];
+    const ask = (send: World["send"]) => {
+      const init = form({ scope });
+      (init.headers as Record<string, string>).Authorization =
+        `Basic ${btoa(`${SHOP.id}:${SHOP.secret}`)}`;
+      return send("/provider-token", init);
+    };
+    expect((await ask(world.send)).status).toBe(200);
+    world.clock.advance(50 * 60_000); // a 1 h token: every isolate is past its refresh point
+    const answers = await Promise.all([world.send, ...isolates].map(ask));
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 200]);
+    const calls = world.emulator.calls();
+    expect(calls["POST /paymentsgate/auth/token"]).toBe(1);
+    expect(calls["POST /paymentsgate/auth/token/refresh"]).toBe(1);
+  });
+});

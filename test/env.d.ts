@@ -2,6 +2,7 @@ declare namespace Cloudflare {
   interface Env {
     TOKENS: KVNamespace;
     RATE_LIMITER: DurableObjectNamespace<import("../worker/rate-limit.ts").RateLimiter>;
+    TOKEN_LEASES: DurableObjectNamespace;
     ISSUER?: string;
     DEMO_CLIENT_ID?: string;
     BROKER_AUDIENCE?: string;

@@ -52,6 +52,14 @@ describe("TokenLeaseObject", () => {
     expect(await lease.acquire("k", "a", 2900, 3900)).toBe(true); // b's lapsed at 2800
   });
 
+  it("works the same as a real Durable Object behind a binding", async () => {
+    const lease = createDurableObjectLease(env.TOKEN_LEASES);
+    expect(await lease.acquire("real", "a", 1000, 2000)).toBe(true);
+    expect(await lease.acquire("real", "b", 1500, 2500)).toBe(false);
+    await lease.release("real", "a");
+    expect(await lease.acquire("real", "b", 1600, 2600)).toBe(true);
+  });
+
   it("answers junk with 400", async () => {
     const object = new TokenLeaseObject();
     const response = await object.fetch(
@@ -117,7 +125,8 @@ describe("token sources with a lease", () => {
       }
       return emulator.fetch(request);
     };
-    const lease = createDurableObjectLease(leaseObjects());
+    // The real Durable Object, through the binding the broker uses.
+    const lease = createDurableObjectLease(env.TOKEN_LEASES);
     const store = createKvStore(env.TOKENS, { now: clock.now });
     const fleet = Array.from({ length: 4 }, () =>
       createTokenSource(

@@ -5,6 +5,7 @@
 import { createBroker } from "./broker.ts";
 import type { BrokerEnv } from "./state.ts";
 
+export { TokenLeaseObject } from "../src/index.ts";
 export { RateLimiter } from "./rate-limit.ts";
 
 const broker = createBroker();

@@ -16,6 +16,7 @@ import {
   papaya,
   paymentsGate,
   type RuntimeOptions,
+  type TokenLease,
   type TokenSource,
 } from "../src/index.ts";
 import type { BrokerConfig, ConfigProblem } from "./config.ts";
@@ -106,6 +107,7 @@ export function createProviderTokens(
   config: BrokerConfig,
   kv: KVNamespace,
   runtime: RuntimeOptions,
+  lease?: TokenLease,
 ): { ok: true; tokens: ProviderTokens } | { ok: false; problem: ConfigProblem } {
   const store = createKvStore(
     createEncryptedKv(kv, { keys: [{ id: ENCRYPTION_KEY_ID, secret: config.encryptionKey }] }),
@@ -120,7 +122,11 @@ export function createProviderTokens(
       const problem = isEdgeTokenError(error) ? error.message : "is invalid";
       return { ok: false, problem: { field: `${VAR_PREFIX[providerOf(scope)]}_*`, problem } };
     }
-    if (provider !== undefined) sources.set(scope, createTokenSource(provider, { store, runtime }));
+    if (provider !== undefined) {
+      // The lease makes one isolate in the fleet call the provider per scope (and spend a
+      // PaymentsGate refresh token once); the others take its token from KV.
+      sources.set(scope, createTokenSource(provider, { store, runtime, lease }));
+    }
   }
   return {
     ok: true,

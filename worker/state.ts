@@ -3,7 +3,7 @@
  * the parsed config, signing keys, revocations and provider token sources. A configuration
  * problem is kept as the failure every request then gets (503, naming the field).
  */
-import { createEncryptedKv, type RuntimeOptions } from "../src/index.ts";
+import { createDurableObjectLease, createEncryptedKv, type RuntimeOptions } from "../src/index.ts";
 import { type BrokerConfig, describeProblem, parseBrokerConfig } from "./config.ts";
 import type { Failure } from "./failure.ts";
 import { createProviderTokens, type ProviderTokens } from "./provider-tokens.ts";
@@ -19,6 +19,8 @@ import {
 /** The bindings the broker needs; its vars and secrets are read by `parseBrokerConfig`. */
 export interface BrokerEnv {
   TOKENS: KVNamespace;
+  /** Provider-token leases across the fleet (optional: without it, single flight per isolate). */
+  TOKEN_LEASES?: DurableObjectNamespace;
   RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
 }
 
@@ -42,7 +44,9 @@ export async function buildState(env: BrokerEnv, runtime: RuntimeOptions): Promi
   const parsed = parseBrokerConfig(env);
   if (!parsed.ok) return misconfigured(describeProblem(parsed.problem));
   const config = parsed.config;
-  const providers = createProviderTokens(config, env.TOKENS, runtime);
+  const lease =
+    env.TOKEN_LEASES === undefined ? undefined : createDurableObjectLease(env.TOKEN_LEASES);
+  const providers = createProviderTokens(config, env.TOKENS, runtime, lease);
   if (!providers.ok) return misconfigured(describeProblem(providers.problem));
   let keys: KeySource;
   if (config.signingKeys === undefined) {

@@ -135,6 +135,8 @@ export interface World {
   cron(): Promise<void>;
   /** A new broker instance over the same KV, clock and emulator: an isolate restart. */
   restart(): void;
+  /** A second broker instance beside the first (another isolate or colo); its `send`. */
+  isolate(): (path: string, init?: RequestInit) => Promise<Response>;
 }
 
 export interface TokenResponse {
@@ -244,6 +246,15 @@ export async function brokerWorld(options: WorldOptions = {}): Promise<World> {
       });
       await broker.scheduled(controller, testEnv, ctx);
       await waitOnExecutionContext(ctx);
+    },
+    isolate() {
+      const other = fresh();
+      return async (path, init) => {
+        const ctx = createExecutionContext();
+        const response = await other.fetch(new Request(`${ISSUER}${path}`, init), testEnv, ctx);
+        await waitOnExecutionContext(ctx);
+        return response;
+      };
     },
     restart() {
       broker = fresh();
