@@ -31,6 +31,11 @@ export interface TokenSourceOptions {
   lease?: TokenLease | undefined;
   /** How long a lease holder may take before the others stop waiting. Default 15 000 ms. */
   leaseMs?: number | undefined;
+  /**
+   * A token refused (401) within this long of being obtained is not renewed: the response goes
+   * back as it is, so requests that provoke 401s cannot become one auth call each. Default 1 000 ms.
+   */
+  renewCooldownMs?: number | undefined;
   /** The platform: fetch, clock, sleep, random. Defaults to the globals. */
   runtime?: RuntimeOptions | undefined;
 }
@@ -111,6 +116,7 @@ export class TokenSource {
   readonly #backoffMax: number;
   readonly #lease: TokenLease | undefined;
   readonly #leaseMs: number;
+  readonly #renewCooldown: number;
   /** Names this source to the lease: random, so two instances never pass for one another. */
   readonly #holder: string = crypto.randomUUID();
   #entry: Entry | undefined;
@@ -133,6 +139,7 @@ export class TokenSource {
     this.#backoffMax = duration(options.backoff?.maxMs, 60_000, "backoff.maxMs");
     this.#lease = options.lease;
     this.#leaseMs = duration(options.leaseMs, 15_000, "leaseMs");
+    this.#renewCooldown = duration(options.renewCooldownMs, 1_000, "renewCooldownMs");
     if (this.#lease !== undefined && this.#store === undefined) {
       throw new EdgeTokenError(
         "configuration",
@@ -174,6 +181,9 @@ export class TokenSource {
     const verdict: ResponseVerdict =
       (await this.#provider.inspect?.(response)) ?? (response.status === 401 ? "rejected" : "ok");
     if (verdict === "ok") return response;
+    // A token refused the moment it was obtained is not the token's fault (a bad request, or a
+    // caller provoking 401s): renewing it would turn every such request into an auth call.
+    if (this.#runtime.now() - token.obtainedAt < this.#renewCooldown) return response;
     this.#forget(token);
     if (verdict === "renew" || !replayable) return response;
     const renewed = await this.get(options);

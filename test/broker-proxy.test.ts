@@ -109,10 +109,22 @@ describe("forwarding", () => {
     expect((await pay(world, token)).status).toBe(200);
     const used = world.outbound.find((request) => request.url.endsWith("/iposTransact"));
     world.emulator.revoke(used?.headers.get("token") ?? "");
+    world.clock.advance(5_000); // refused a while after it was obtained (not within the cooldown)
     const replayed = await pay(world, token);
     expect(replayed.status).toBe(200);
     expect(await replayed.json()).toMatchObject({ iposhpresponse: { amount: 1250 } });
     expect(world.emulator.calls()["POST /ipospays/api/v3/iposTransact"]).toBe(3);
+  });
+
+  it("a provider token refused the moment it was obtained is not renewed: 401s cannot buy auth calls", async () => {
+    const world = await brokerWorld();
+    const token = await bearer(world);
+    expect((await pay(world, token)).status).toBe(200);
+    const used = world.outbound.find((request) => request.url.endsWith("/iposTransact"));
+    world.emulator.revoke(used?.headers.get("token") ?? "");
+    const authCalls = world.emulator.calls()["POST /ipospays/v1/authenticate-token"];
+    for (let i = 0; i < 5; i++) expect((await pay(world, token)).status).toBe(401);
+    expect(world.emulator.calls()["POST /ipospays/v1/authenticate-token"]).toBe(authCalls);
   });
 
   it("a provider that cannot be reached is a 502; one that gives no token a 503", async () => {

@@ -131,8 +131,9 @@ describe("iPOSpays against the emulator", () => {
   });
 
   it("AuthenticationRefreshRequired drops the token before the next call", async () => {
-    const { emulator, source } = world(provider());
+    const { clock, emulator, source } = world(provider());
     const first = await source.get();
+    clock.advance(5_000);
     emulator.addFault({
       provider: "ipospays",
       endpoint: "api",
@@ -146,8 +147,9 @@ describe("iPOSpays against the emulator", () => {
   });
 
   it("a 401 from Transact renews once and replays the payment", async () => {
-    const { emulator, source } = world(provider());
+    const { clock, emulator, source } = world(provider());
     const first = await source.get();
+    clock.advance(5_000);
     emulator.revoke(first.value);
     const response = await transact(source);
     expect(response.status).toBe(200);

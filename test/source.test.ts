@@ -330,8 +330,9 @@ describe("authenticated fetch", () => {
   });
 
   it("renews once per refused token, however many requests carried it, and replays them", async () => {
-    const { server, source } = setup({ latencyMs: 10 });
+    const { server, source, clock } = setup({ latencyMs: 10 });
     await source.get();
+    clock.advance(5_000);
     server.revokeAll();
     const responses = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
@@ -346,6 +347,17 @@ describe("authenticated fetch", () => {
     expect(server.tokenCalls).toBe(2);
   });
 
+  it("does not renew a token refused within the cooldown of obtaining it", async () => {
+    const { server, source } = setup();
+    const first = await source.get();
+    server.revokeAll();
+    for (let i = 0; i < 5; i++) {
+      expect((await source.fetch("https://api.double.test/api")).status).toBe(401);
+    }
+    expect(server.tokenCalls).toBe(1);
+    expect(await source.get()).toBe(first);
+  });
+
   it("renews at most once: a second 401 comes back to the caller", async () => {
     const { server, source } = setup();
     await source.get();
@@ -357,9 +369,12 @@ describe("authenticated fetch", () => {
       }
       return server.fetch(request);
     };
+    const clock = new Clock();
     const refusing = createTokenSource(doubleProvider(), {
-      runtime: { fetch: alwaysRefuse, now: () => Date.parse("2026-11-23T12:00:00Z") },
+      runtime: { fetch: alwaysRefuse, now: clock.now },
     });
+    await refusing.get();
+    clock.advance(5_000);
     const response = await refusing.fetch("https://api.double.test/api");
     expect(response.status).toBe(401);
     expect(server.apiCalls).toBe(2);
@@ -367,8 +382,9 @@ describe("authenticated fetch", () => {
   });
 
   it("does not replay a request whose body was a stream, but still renews the token", async () => {
-    const { server, source } = setup();
+    const { server, source, clock } = setup();
     await source.get();
+    clock.advance(5_000);
     server.revokeAll();
     const body = new ReadableStream({
       start(controller) {
@@ -471,11 +487,12 @@ describe("with a shared store (real local KV)", () => {
   });
 
   it("a token the API refused is not taken back from the store", async () => {
-    const { server, source } = setup({
+    const { server, source, clock } = setup({
       store: createKvStore(env.TOKENS),
       double: { scope: "refused" },
     });
     const first = await source.get();
+    clock.advance(5_000);
     server.revokeAll();
     const response = await source.fetch("https://api.double.test/api");
     expect(response.status).toBe(200);
