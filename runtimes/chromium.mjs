@@ -9,7 +9,8 @@ const DEFAULT_PATH = "/usr/bin/chromium";
 export const APT_INSTALL =
   "apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium";
 
-const ARGS = [
+/** Flags for headless Chromium on a machine with no network but loopback. */
+export const CHROMIUM_ARGS = [
   "--headless",
   "--no-sandbox",
   "--disable-gpu",
@@ -59,7 +60,11 @@ function hasAptGet() {
  * @returns {Promise<string>} the scenario's summary
  */
 export async function runInChromium({ executablePath, url, origin, timeoutMs }) {
-  const browser = await chromium.launch({ executablePath, args: ARGS, timeout: timeoutMs });
+  const browser = await chromium.launch({
+    executablePath,
+    args: CHROMIUM_ARGS,
+    timeout: timeoutMs,
+  });
   // A hard stop: closing the browser fails whatever still waits on it.
   let expired = false;
   const deadline = setTimeout(() => {

@@ -4,7 +4,7 @@
 import { spawn } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { chromium } from "playwright-core";
-import { findChromium } from "./chromium.mjs";
+import { CHROMIUM_ARGS, findChromium } from "./chromium.mjs";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const URL_DEMO = "http://127.0.0.1:8787/demo/";
@@ -50,19 +50,7 @@ function start() {
 }
 
 async function clickThrough(executablePath) {
-  const browser = await chromium.launch({
-    executablePath,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  const browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
   const problems = [];
   try {
     const page = await browser.newPage({ viewport: { width: 800, height: 720 } });

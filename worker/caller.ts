@@ -5,6 +5,7 @@
  * a token's client is counted once the token verifies.
  */
 import { type AccessTokenClaims, type Verification, verifyAccessToken } from "./access-token.ts";
+import { readForm } from "./body.ts";
 import { authenticateClient, presentedCredentials } from "./clients.ts";
 import type { ClientPolicy } from "./config.ts";
 import type { Call } from "./context.ts";
@@ -62,6 +63,24 @@ export async function clientByCredentials(
   const limited = await takeRateLimit(call.state.limiter, named ?? UNKNOWN_CLIENTS, call.now);
   if (limited !== undefined) return fail(limited);
   return authenticateClient(presented.value, call.state.config.clients);
+}
+
+/**
+ * The start of revocation (RFC 7009 §2.1) and introspection (RFC 7662 §2.1): a form, an
+ * authenticated client, and the `token` parameter it asks about.
+ */
+export async function clientAskingAbout(
+  call: Call,
+): Promise<Result<{ client: ClientPolicy; token: string }>> {
+  const form = await readForm(call.request);
+  if (!form.ok) return form;
+  const client = await clientByCredentials(call, form.value);
+  if (!client.ok) return client;
+  const token = form.value.get("token");
+  if (token === null || token === "") {
+    return fail({ kind: "invalid_request", detail: "token is required." });
+  }
+  return ok({ client: client.value, token });
 }
 
 /** `Authorization: Bearer <token>` (RFC 6750 §2.1); `null` when the header is not Bearer. */

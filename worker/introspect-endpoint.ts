@@ -5,8 +5,7 @@
  * is `{"active":false}`.
  */
 import { isHolderOrSubject } from "./access-token.ts";
-import { readForm } from "./body.ts";
-import { clientByCredentials, verifyToken } from "./caller.ts";
+import { clientAskingAbout, verifyToken } from "./caller.ts";
 import type { Call } from "./context.ts";
 import type { Failure } from "./failure.ts";
 import { NO_STORE } from "./token-endpoint.ts";
@@ -14,20 +13,15 @@ import { NO_STORE } from "./token-endpoint.ts";
 const INACTIVE = { active: false };
 
 export async function introspectEndpoint(call: Call): Promise<Response | Failure> {
-  const form = await readForm(call.request);
-  if (!form.ok) return form.failure;
-  const client = await clientByCredentials(call, form.value);
-  if (!client.ok) return client.failure;
-  const token = form.value.get("token");
-  if (token === null || token === "") {
-    return { kind: "invalid_request", detail: "token is required." };
-  }
+  const asked = await clientAskingAbout(call);
+  if (!asked.ok) return asked.failure;
+  const { client, token } = asked.value;
   const verified = await verifyToken(call, token);
   if (!verified.ok) return Response.json(INACTIVE, { headers: NO_STORE });
   const { claims } = verified;
   // Not the token's audience: every client whose tokens use the proxy lists BROKER_AUDIENCE, so
   // that would let clients read one another's tokens. A resource server verifies with the JWKS.
-  if (!isHolderOrSubject(claims, client.value.id)) {
+  if (!isHolderOrSubject(claims, client.id)) {
     return Response.json(INACTIVE, { headers: NO_STORE });
   }
   return Response.json(

@@ -6,31 +6,25 @@
  */
 import { isHolderOrSubject } from "./access-token.ts";
 import { audit } from "./audit.ts";
-import { readForm } from "./body.ts";
-import { clientByCredentials, verifyToken } from "./caller.ts";
+import { clientAskingAbout, verifyToken } from "./caller.ts";
 import type { Call } from "./context.ts";
 import type { Failure } from "./failure.ts";
 import { NO_STORE } from "./token-endpoint.ts";
 
 export async function revokeEndpoint(call: Call): Promise<Response | Failure> {
-  const form = await readForm(call.request);
-  if (!form.ok) return form.failure;
-  const client = await clientByCredentials(call, form.value);
-  if (!client.ok) return client.failure;
-  const token = form.value.get("token");
-  if (token === null || token === "") {
-    return { kind: "invalid_request", detail: "token is required." };
-  }
+  const asked = await clientAskingAbout(call);
+  if (!asked.ok) return asked.failure;
+  const { client, token } = asked.value;
   // token_type_hint is ignored (§2.1 allows it): the broker issues access tokens only.
   const verified = await verifyToken(call, token);
   if (verified.ok) {
     const { claims } = verified;
-    if (isHolderOrSubject(claims, client.value.id)) {
+    if (isHolderOrSubject(claims, client.id)) {
       await call.state.revocations.revoke(claims.jti, claims.exp, call.now);
       audit(
         {
           event: "token_revoked",
-          client_id: client.value.id,
+          client_id: client.id,
           scope: claims.scope,
           aud: claims.aud,
           jti: claims.jti,

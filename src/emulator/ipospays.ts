@@ -160,6 +160,11 @@ const throttled: Reply = {
   text: "Too Many Requests",
   contentType: "text/plain; charset=utf-8",
 };
+/** The `malformed` fault: a success without its token. */
+const successWithoutToken = (nowMs: number): Reply => ({
+  status: 200,
+  json: { responseCode: "00", responseMessage: "Success", createdDt: String(nowMs) },
+});
 const badRequest: Reply = { status: 400, json: { status: 400, error: "Bad Request" } };
 
 /** The three iPOSpays endpoints, under `/ipospays`. */
@@ -171,10 +176,7 @@ export const ipospaysEndpoints: readonly Endpoint[] = [
     path: `${PREFIX}/v1/authenticate-token`,
     handle: generate,
     refusal: refuse("AUTH_ERR_004"),
-    malformed: (nowMs) => ({
-      status: 200,
-      json: { responseCode: "00", responseMessage: "Success", createdDt: String(nowMs) },
-    }),
+    malformed: successWithoutToken,
     throttled,
     badRequest,
   },
@@ -185,10 +187,7 @@ export const ipospaysEndpoints: readonly Endpoint[] = [
     path: `${PREFIX}/v1/refresh-token`,
     handle: refresh,
     refusal: refuse("AUTH_ERR_006"),
-    malformed: (nowMs) => ({
-      status: 200,
-      json: { responseCode: "00", responseMessage: "Success", createdDt: String(nowMs) },
-    }),
+    malformed: successWithoutToken,
     throttled,
     badRequest,
   },
