@@ -19,6 +19,9 @@ const services = [
       "8788",
       "--inspector-port",
       "9230",
+      // Its own state folder: two workerd processes on one SQLite state lock each other out.
+      "--persist-to",
+      ".wrangler/emulator-state",
     ],
   },
   {

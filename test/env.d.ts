@@ -22,3 +22,10 @@ declare namespace Cloudflare {
     PAPAYA_BASE_URL?: string;
   }
 }
+
+declare namespace Cloudflare {
+  /** Types `exports` from "cloudflare:workers": the loopback bindings to the Worker's exports. */
+  interface GlobalProps {
+    mainModule: typeof import("../worker/index.ts");
+  }
+}

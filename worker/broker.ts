@@ -1,14 +1,14 @@
 /**
- * The broker as a value: `createBroker()` returns the Worker's `fetch` and `scheduled` handlers,
- * with the platform (provider `fetch`, clock) injectable so tests run it against the emulator
+ * The broker as a value: `createBroker()` returns the Worker's `fetch` and `scheduled` handlers
+ * and the calls behind its RPC entrypoint (`service.ts`), with the platform (provider `fetch`, clock) injectable so tests run it against the emulator
  * and move time. Here requests are routed: path, then method, then the handler; the
  * configuration is read once, at the first request.
  */
 import type { RuntimeOptions } from "../src/index.ts";
-import type { Call, Handler } from "./context.ts";
+import type { Call, Handler, Moment } from "./context.ts";
 import { refreshProviderTokens } from "./cron.ts";
 import { demoSessionEndpoint } from "./demo-session-endpoint.ts";
-import { type Failure, isFailure } from "./failure.ts";
+import { type Failure, isFailure, type Result } from "./failure.ts";
 import { introspectEndpoint } from "./introspect-endpoint.ts";
 import {
   healthEndpoint,
@@ -21,6 +21,13 @@ import { errorResponse } from "./oauth-errors.ts";
 import { providerTokenEndpoint } from "./provider-token-endpoint.ts";
 import { proxyEndpoint } from "./proxy.ts";
 import { revokeEndpoint } from "./revoke-endpoint.ts";
+import {
+  type BrokerTokenAnswer,
+  type ProviderTokenAnswer,
+  rpcBrokerToken,
+  rpcProviderToken,
+  serviceError,
+} from "./rpc.ts";
 import { type BrokerEnv, buildState, type StateResult } from "./state.ts";
 import { tokenEndpoint } from "./token-endpoint.ts";
 
@@ -33,6 +40,23 @@ export interface BrokerOptions {
 export interface Broker {
   fetch(request: Request, env: BrokerEnv, ctx: ExecutionContext): Promise<Response>;
   scheduled(controller: ScheduledController, env: BrokerEnv, ctx: ExecutionContext): Promise<void>;
+  /**
+   * RPC `brokerToken` (`service.ts`): `props` are the service binding's, naming the client.
+   * Throws a `BrokerServiceError` (`rpc.ts`) when refused.
+   */
+  brokerToken(
+    props: unknown,
+    request: unknown,
+    env: BrokerEnv,
+    ctx: ExecutionContext,
+  ): Promise<BrokerTokenAnswer>;
+  /** RPC `providerToken`, likewise. */
+  providerToken(
+    props: unknown,
+    scope: unknown,
+    env: BrokerEnv,
+    ctx: ExecutionContext,
+  ): Promise<ProviderTokenAnswer>;
 }
 
 interface Route {
@@ -72,19 +96,36 @@ async function dispatch(found: Route, call: Call): Promise<Response> {
   try {
     answer = await found.handler(call);
   } catch (error) {
-    // Never the error's message: it may quote input. Its name says enough to find the bug.
-    console.error(
-      JSON.stringify({
-        event: "unexpected_error",
-        path: found.path,
-        error: error instanceof Error ? error.name : typeof error,
-      }),
-    );
+    logUnexpected(found.path, error);
     answer = { kind: "server_error" };
   }
   const response = isFailure(answer) ? errorResponse(answer) : answer;
   if (call.request.method !== "HEAD") return response;
   return new Response(null, { status: response.status, headers: response.headers });
+}
+
+/** Logs an exception no check anticipated: by name only, never its message (it may quote input). */
+function logUnexpected(where: string, error: unknown): void {
+  console.error(
+    JSON.stringify({
+      event: "unexpected_error",
+      path: where,
+      error: error instanceof Error ? error.name : typeof error,
+    }),
+  );
+}
+
+/** An RPC call's answer, or the `BrokerServiceError` it is refused with. */
+async function answerCall<T>(method: string, call: () => Promise<Result<T>>): Promise<T> {
+  let answer: Result<T>;
+  try {
+    answer = await call();
+  } catch (error) {
+    logUnexpected(`rpc:${method}`, error);
+    answer = { ok: false, failure: { kind: "server_error" } };
+  }
+  if (answer.ok) return answer.value;
+  throw serviceError(answer.failure);
 }
 
 /**
@@ -108,6 +149,18 @@ export function createBroker(options: BrokerOptions = {}): Broker {
     return state;
   }
 
+  /** An RPC call with the clock read once and the state built, or the configuration failure. */
+  async function withState<T>(
+    env: BrokerEnv,
+    ctx: ExecutionContext,
+    call: (at: Moment) => Promise<Result<T>>,
+  ): Promise<Result<T>> {
+    const at = now();
+    const built = await stateFor(env);
+    if (!built.ok) return built;
+    return call({ now: at, state: built.state, ctx });
+  }
+
   return {
     async fetch(request, env, ctx) {
       const at = now();
@@ -126,6 +179,16 @@ export function createBroker(options: BrokerOptions = {}): Broker {
       const built = await stateFor(env);
       if (!built.ok) return;
       await refreshProviderTokens(built.state, ctx);
+    },
+    brokerToken(props, request, env, ctx) {
+      return answerCall("brokerToken", () =>
+        withState(env, ctx, (at) => rpcBrokerToken(at, props, request)),
+      );
+    },
+    providerToken(props, scope, env, ctx) {
+      return answerCall("providerToken", () =>
+        withState(env, ctx, (at) => rpcProviderToken(at, props, scope)),
+      );
     },
   };
 }

@@ -8,7 +8,7 @@ import { type AccessTokenClaims, type Verification, verifyAccessToken } from "./
 import { readForm } from "./body.ts";
 import { authenticateClient, presentedCredentials } from "./clients.ts";
 import type { ClientPolicy } from "./config.ts";
-import type { Call } from "./context.ts";
+import type { Call, Moment } from "./context.ts";
 import { fail, ok, type Result } from "./failure.ts";
 import { takeRateLimit, UNKNOWN_CLIENTS } from "./rate-limit.ts";
 
@@ -30,7 +30,7 @@ export async function verifyToken(
 
 /** Counts a request of `client` against its rate limit. */
 export async function countRequest(
-  call: Call,
+  call: Moment,
   client: ClientPolicy,
 ): Promise<Result<ClientPolicy>> {
   const limited = await takeRateLimit(call.state.limiter, client, call.now);

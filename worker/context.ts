@@ -1,19 +1,24 @@
 /**
  * What a request handler works with: the request, the clock read once, the issuer it is
- * answered as, and the broker's state built from the configuration.
+ * answered as, and the broker's state built from the configuration. An RPC call from a bound
+ * Worker (`service.ts`) has no request: it works with the {@link Moment} alone.
  */
 import type { Failure } from "./failure.ts";
 import type { BrokerState } from "./state.ts";
 
-export interface Call {
-  request: Request;
-  url: URL;
-  /** Epoch ms, read once when the request arrived. */
+/** What every way into the broker has: the clock read once, the state, the execution context. */
+export interface Moment {
+  /** Epoch ms, read once when the request or call arrived. */
   now: number;
-  /** `ISSUER`, or this request's origin when none is configured. */
-  issuer: string;
   state: BrokerState;
   ctx: ExecutionContext;
+}
+
+export interface Call extends Moment {
+  request: Request;
+  url: URL;
+  /** `ISSUER`, or this request's origin when none is configured. */
+  issuer: string;
 }
 
 /** A handler answers with a response, or with the failure `oauth-errors.ts` turns into one. */

@@ -1,14 +1,21 @@
 /**
- * The broker Worker's entry: the handlers with the platform's own fetch and clock, and the
- * Durable Object class its rate limits live in. Tests build their own with `createBroker`.
+ * The broker Worker's entry: the handlers with the platform's own fetch and clock, the RPC
+ * entrypoint bound Workers call (`BrokerService`), and the Durable Object classes. Tests build
+ * their own with `createBroker` and `createBrokerService`.
  */
 import { createBroker } from "./broker.ts";
+import { createBrokerService } from "./service.ts";
 import type { BrokerEnv } from "./state.ts";
 
 export { TokenLeaseObject } from "../src/index.ts";
 export { RateLimiter } from "./rate-limit.ts";
+export type { BrokerServiceProps, BrokerTokenRequest } from "./rpc.ts";
+export type { BrokerServiceApi } from "./service.ts";
 
 const broker = createBroker();
+
+/** RPC for Workers bound to the broker: see `service.ts`. */
+export class BrokerService extends createBrokerService(broker) {}
 
 export default {
   fetch: (request, env, ctx) => broker.fetch(request, env, ctx),

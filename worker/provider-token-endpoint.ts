@@ -11,9 +11,10 @@ import type { Token } from "../src/index.ts";
 import { audit } from "./audit.ts";
 import { readForm } from "./body.ts";
 import { clientByCredentials, hasBearerScheme } from "./caller.ts";
-import type { Call } from "./context.ts";
+import type { ClientPolicy } from "./config.ts";
+import type { Call, Moment } from "./context.ts";
 import { type Failure, fail, ok, type Result } from "./failure.ts";
-import { APPLICATION, providerFailure } from "./provider-tokens.ts";
+import { APPLICATION, providerFailure, type TokenApplication } from "./provider-tokens.ts";
 import { type BrokerScope, isBrokerScope, providerOf } from "./scopes.ts";
 import { NO_STORE } from "./token-endpoint.ts";
 
@@ -36,33 +37,45 @@ export function providerScope(value: string | null): Result<BrokerScope> {
   return ok(scope);
 }
 
-export async function providerTokenEndpoint(call: Call): Promise<Response | Failure> {
-  // Not a client authentication method here: refused before anything else is looked at.
-  if (hasBearerScheme(call.request)) return { kind: "invalid_client" };
-  const form = await readForm(call.request);
-  if (!form.ok) return form.failure;
-  const found = await clientByCredentials(call, form.value);
-  if (!found.ok) return found.failure;
-  const client = found.value;
+/** What `/provider-token` answers, and the RPC entrypoint's `providerToken` returns. */
+export interface ProviderTokenAnswer {
+  access_token: string;
+  /** RFC 8693 §2.2.1: "N_A" where the token is not used with the Bearer scheme (iPOSpays). */
+  token_type: "Bearer" | "N_A";
+  expires_in: number;
+  scope: BrokerScope;
+  apply: TokenApplication;
+}
+
+/**
+ * The policy after the caller is known and counted: `providerTokens: true`, exactly one scope
+ * the client may have, a configured provider; then the token from the shared cache and its
+ * audit line. The endpoint and the RPC entrypoint both end here.
+ */
+export async function providerTokenFor(
+  at: Moment,
+  client: ClientPolicy,
+  requested: string | null,
+): Promise<Result<ProviderTokenAnswer>> {
   if (!client.providerTokens) {
-    return {
+    return fail({
       kind: "unauthorized_client",
       detail: "This client's policy does not allow provider tokens (providerTokens: true).",
-    };
+    });
   }
-  const scope = providerScope(form.value.get("scope"));
-  if (!scope.ok) return scope.failure;
+  const scope = providerScope(requested);
+  if (!scope.ok) return scope;
   if (!client.scopes.includes(scope.value)) {
-    return { kind: "invalid_scope", detail: "This client may not have that scope." };
+    return fail({ kind: "invalid_scope", detail: "This client may not have that scope." });
   }
   const provider = providerOf(scope.value);
-  const source = call.state.providers.source(scope.value);
-  if (source === undefined) return { kind: "provider_not_configured", provider };
+  const source = at.state.providers.source(scope.value);
+  if (source === undefined) return fail({ kind: "provider_not_configured", provider });
   let token: Token;
   try {
-    token = await source.get({ ctx: call.ctx });
+    token = await source.get({ ctx: at.ctx });
   } catch (error) {
-    return providerFailure(provider, error);
+    return fail(providerFailure(provider, error));
   }
   audit(
     {
@@ -71,18 +84,26 @@ export async function providerTokenEndpoint(call: Call): Promise<Response | Fail
       scope: scope.value,
       exp: Math.floor(token.expiresAt / 1000),
     },
-    call.now,
+    at.now,
   );
-  const bearer = APPLICATION[provider].prefix === "Bearer ";
-  return Response.json(
-    {
-      access_token: token.value,
-      // RFC 8693 §2.2.1: "N_A" where the token is not used with the Bearer scheme (iPOSpays).
-      token_type: bearer ? "Bearer" : "N_A",
-      expires_in: Math.max(0, Math.floor((token.expiresAt - call.now) / 1000)),
-      scope: scope.value,
-      apply: APPLICATION[provider],
-    },
-    { headers: NO_STORE },
-  );
+  const apply = APPLICATION[provider];
+  return ok({
+    access_token: token.value,
+    token_type: apply.prefix === "Bearer " ? "Bearer" : "N_A",
+    expires_in: Math.max(0, Math.floor((token.expiresAt - at.now) / 1000)),
+    scope: scope.value,
+    apply,
+  });
+}
+
+export async function providerTokenEndpoint(call: Call): Promise<Response | Failure> {
+  // Not a client authentication method here: refused before anything else is looked at.
+  if (hasBearerScheme(call.request)) return { kind: "invalid_client" };
+  const form = await readForm(call.request);
+  if (!form.ok) return form.failure;
+  const found = await clientByCredentials(call, form.value);
+  if (!found.ok) return found.failure;
+  const answer = await providerTokenFor(call, found.value, form.value.get("scope"));
+  if (!answer.ok) return answer.failure;
+  return Response.json(answer.value, { headers: NO_STORE });
 }

@@ -7,7 +7,7 @@ import { audit } from "./audit.ts";
 import { readForm } from "./body.ts";
 import { clientByCredentials, countRequest, presentsCredentials, verifyToken } from "./caller.ts";
 import type { ClientPolicy } from "./config.ts";
-import type { Call } from "./context.ts";
+import type { Call, Moment } from "./context.ts";
 import { type Failure, fail, type Result } from "./failure.ts";
 import {
   checkExchangeParameters,
@@ -82,17 +82,26 @@ async function grantFor(
   }
 }
 
-export async function tokenEndpoint(call: Call): Promise<Response | Failure> {
-  if (call.url.searchParams.has("client_secret")) {
-    return { kind: "invalid_request", detail: "Credentials must not be sent in the URL." };
-  }
-  const form = await readForm(call.request);
-  if (!form.ok) return form.failure;
-  const granted = await grantFor(call, form.value);
-  if (!granted.ok) return granted.failure;
-  const { grant, subjectJti } = granted.value;
-  const keys = await call.state.keys.current(call.now);
-  const claims = claimsFor(grant, call.issuer, call.now);
+/** The RFC 6749 §5.1 body of an issued token. */
+export interface IssuedToken {
+  access_token: string;
+  token_type: "Bearer";
+  expires_in: number;
+  scope: string;
+  issued_token_type?: string;
+}
+
+/**
+ * Signs the token a grant earns and writes its audit line: the one place a broker token is made,
+ * for the token endpoint and for the RPC entrypoint alike. `subjectJti` for an exchange.
+ */
+export async function issueToken(
+  at: Moment & { issuer: string },
+  grant: Grant,
+  subjectJti?: string,
+): Promise<IssuedToken> {
+  const keys = await at.state.keys.current(at.now);
+  const claims = claimsFor(grant, at.issuer, at.now);
   const accessToken = await signAccessToken(claims, keys.signing);
   audit(
     {
@@ -104,16 +113,25 @@ export async function tokenEndpoint(call: Call): Promise<Response | Failure> {
       exp: claims.exp,
       ...(subjectJti === undefined ? {} : { sub: claims.sub, subject_jti: subjectJti }),
     },
-    call.now,
+    at.now,
   );
-  return Response.json(
-    {
-      access_token: accessToken,
-      token_type: "Bearer",
-      expires_in: grant.lifetime,
-      scope: claims.scope,
-      ...(subjectJti === undefined ? {} : { issued_token_type: TOKEN_TYPE_ACCESS_TOKEN }),
-    },
-    { headers: NO_STORE },
-  );
+  return {
+    access_token: accessToken,
+    token_type: "Bearer",
+    expires_in: grant.lifetime,
+    scope: claims.scope,
+    ...(subjectJti === undefined ? {} : { issued_token_type: TOKEN_TYPE_ACCESS_TOKEN }),
+  };
+}
+
+export async function tokenEndpoint(call: Call): Promise<Response | Failure> {
+  if (call.url.searchParams.has("client_secret")) {
+    return { kind: "invalid_request", detail: "Credentials must not be sent in the URL." };
+  }
+  const form = await readForm(call.request);
+  if (!form.ok) return form.failure;
+  const granted = await grantFor(call, form.value);
+  if (!granted.ok) return granted.failure;
+  const { grant, subjectJti } = granted.value;
+  return Response.json(await issueToken(call, grant, subjectJti), { headers: NO_STORE });
 }

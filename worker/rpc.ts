@@ -1,0 +1,156 @@
+/**
+ * The broker over RPC, for Workers bound to it with a service binding (`service.ts`). The binding
+ * is the credential: the caller's client id comes from the binding's `props`, set by whoever
+ * deploys the calling Worker, so no secret is sent or held. Everything after that is the HTTP
+ * endpoints' own policy — the same rate limit, `clientCredentialsGrant`, `providerTokenFor`,
+ * `issueToken` and audit lines — so the two ways in cannot drift apart.
+ *
+ * A refusal is a {@link BrokerServiceError} whose `code` is the OAuth error the endpoint would
+ * answer (`invalid_scope`, `unauthorized_client`, `rate_limited`, …), with the endpoint's own
+ * description: never a token, a secret or anything copied from the call.
+ */
+import { countRequest } from "./caller.ts";
+import type { ClientPolicy } from "./config.ts";
+import type { Moment } from "./context.ts";
+import { type Failure, fail, ok, type Result } from "./failure.ts";
+import { wireError } from "./oauth-errors.ts";
+import { clientCredentialsGrant } from "./policy.ts";
+import { type ProviderTokenAnswer, providerTokenFor } from "./provider-token-endpoint.ts";
+import { type IssuedToken, issueToken } from "./token-endpoint.ts";
+
+/** What a service binding to the broker carries in `props`. */
+export interface BrokerServiceProps {
+  /** A client id of `BROKER_CLIENTS`: the calling Worker is that client. */
+  clientId: string;
+}
+
+/** `brokerToken`'s argument: the `client_credentials` parameters, typed. */
+export interface BrokerTokenRequest {
+  /** Space-separated scopes; absent: every scope the client may have. */
+  scope?: string;
+  /** RFC 8707: one of the client's audiences; absent: its first. */
+  resource?: string;
+  /** Seconds, capped by the client's `maxLifetime`; absent: the default (300 s). */
+  expiresIn?: number;
+}
+
+export type BrokerTokenAnswer = Omit<IssuedToken, "issued_token_type">;
+
+export type { ProviderTokenAnswer };
+
+/**
+ * A refused RPC call. `code` is the OAuth error code; `retryAfterSeconds` is set for
+ * `rate_limited` and, when waiting helps, `temporarily_unavailable`.
+ */
+export class BrokerServiceError extends Error {
+  override name = "BrokerServiceError";
+  readonly code: string;
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(code: string, description: string, retryAfterSeconds?: number) {
+    // The code leads the message too: it is what a caller sees when it only logs the message.
+    super(`${code}: ${description}`);
+    this.code = code;
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/** A failure as the error the caller gets: the same code and description as on the wire. */
+export function serviceError(failure: Failure): BrokerServiceError {
+  const { body } = wireError(failure);
+  const retry =
+    failure.kind === "rate_limited" || failure.kind === "provider_unavailable"
+      ? failure.retryAfterSeconds
+      : undefined;
+  return new BrokerServiceError(body.error, body.error_description, retry);
+}
+
+const INVALID_CLIENT: Failure = { kind: "invalid_client" };
+
+/**
+ * The client the binding names, counted against its rate limit. A missing or unknown id is a
+ * deployment mistake, not a guess (props are not the caller's to choose): `invalid_client`.
+ */
+export async function boundClient(at: Moment, props: unknown): Promise<Result<ClientPolicy>> {
+  const clientId = (props as { clientId?: unknown } | null | undefined)?.clientId;
+  if (typeof clientId !== "string" || clientId === "") return fail(INVALID_CLIENT);
+  const client = at.state.config.clients.get(clientId);
+  if (client === undefined) return fail(INVALID_CLIENT);
+  return countRequest(at, client);
+}
+
+/** The request as the form `clientCredentialsGrant` reads; wrong types are `invalid_request`. */
+export function grantParameters(request: unknown): Result<URLSearchParams> {
+  const given = request ?? {};
+  if (typeof given !== "object" || Array.isArray(given)) {
+    return fail({ kind: "invalid_request", detail: "The request must be an object." });
+  }
+  const { scope, resource, expiresIn } = given as Record<string, unknown>;
+  const params = new URLSearchParams();
+  if (scope !== undefined) {
+    if (typeof scope !== "string") {
+      return fail({ kind: "invalid_request", detail: "scope must be a string." });
+    }
+    params.set("scope", scope);
+  }
+  if (resource !== undefined) {
+    if (typeof resource !== "string") {
+      return fail({ kind: "invalid_request", detail: "resource must be a string." });
+    }
+    params.set("resource", resource);
+  }
+  if (expiresIn !== undefined) {
+    if (typeof expiresIn !== "number" || !Number.isSafeInteger(expiresIn)) {
+      return fail({
+        kind: "invalid_request",
+        detail: "expires_in must be a positive whole number of seconds.",
+      });
+    }
+    // `chooseLifetime` then checks it exactly as it checks the form parameter.
+    params.set("expires_in", String(expiresIn));
+  }
+  return ok(params);
+}
+
+/**
+ * `client_credentials` for the bound client. The token names `ISSUER`: there is no request
+ * origin to fall back on, so a broker without one answers `server_error` here.
+ */
+export async function rpcBrokerToken(
+  at: Moment,
+  props: unknown,
+  request: unknown,
+): Promise<Result<BrokerTokenAnswer>> {
+  const client = await boundClient(at, props);
+  if (!client.ok) return client;
+  const issuer = at.state.config.issuer;
+  if (issuer === undefined) {
+    return fail({
+      kind: "misconfigured",
+      detail: "ISSUER must be set to issue broker tokens over RPC (there is no request origin)",
+    });
+  }
+  const params = grantParameters(request);
+  if (!params.ok) return params;
+  const grant = clientCredentialsGrant(params.value, client.value);
+  if (!grant.ok) return grant;
+  const { access_token, token_type, expires_in, scope } = await issueToken(
+    { ...at, issuer },
+    grant.value,
+  );
+  return ok({ access_token, token_type, expires_in, scope });
+}
+
+/** A provider token for the bound client: `/provider-token`'s policy, step for step. */
+export async function rpcProviderToken(
+  at: Moment,
+  props: unknown,
+  scope: unknown,
+): Promise<Result<ProviderTokenAnswer>> {
+  const client = await boundClient(at, props);
+  if (!client.ok) return client;
+  if (scope !== undefined && scope !== null && typeof scope !== "string") {
+    return fail({ kind: "invalid_request", detail: "scope must be a string." });
+  }
+  return providerTokenFor(at, client.value, scope ?? null);
+}
