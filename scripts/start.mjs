@@ -100,6 +100,7 @@ edgetoken is running (embedded default: no credentials, no internet)
 
   broker    http://127.0.0.1:8787   metadata: /.well-known/oauth-authorization-server
   emulator  http://127.0.0.1:8788   call counts: /_emulator/calls
+  demo      http://127.0.0.1:8787/demo/   a checkout page that holds no credential
   client    id "demo", secret "demo-secret" (every emulated provider scope)
 
   curl -s -u demo:demo-secret -d grant_type=client_credentials \\
