@@ -163,6 +163,7 @@ export class TokenSource {
    * `fetch` with the token attached the provider's way. When the response says the token was
    * refused (401, or the provider's own signal), the token is renewed once — one renewal however
    * many requests carried it — and the request is replayed once if its body can be sent again.
+   * Redirects come back as they are (`redirect: "manual"`) unless `init.redirect` says otherwise.
    *
    * @example
    * const res = await source.fetch(`${base}/api/v3/iposTransact`, { method: "POST", body }, { ctx });
@@ -172,7 +173,12 @@ export class TokenSource {
     init?: RequestInit,
     options?: GetOptions,
   ): Promise<Response> {
-    const request = new Request(input, init);
+    // Redirects are not followed unless the caller asks: the token would travel with them to
+    // wherever they point (browsers drop Authorization across origins, not a `token` header).
+    const request =
+      init?.redirect === undefined && !(input instanceof Request)
+        ? new Request(input, { ...init, redirect: "manual" })
+        : new Request(input, init);
     // A stream the caller handed over can be read once; anything else can be sent again.
     const replayable = !(init?.body instanceof ReadableStream);
     const spare = replayable && request.body !== null ? request.clone() : request;

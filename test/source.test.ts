@@ -329,6 +329,34 @@ describe("authenticated fetch", () => {
     expect(response.status).toBe(200);
   });
 
+  it("does not follow a redirect with the token unless asked to", async () => {
+    const { server, source } = setup();
+    const seen: Request[] = [];
+    const redirecting = createTokenSource(doubleProvider(), {
+      runtime: {
+        now: () => Date.parse("2026-11-23T12:00:00Z"),
+        fetch: async (input, init) => {
+          const request = new Request(input, init);
+          if (new URL(request.url).pathname !== "/api") return server.fetch(request);
+          seen.push(request);
+          return new Response(null, {
+            status: 307,
+            headers: { Location: "https://elsewhere.example/" },
+          });
+        },
+      },
+    });
+    await source.get();
+    const response = await redirecting.fetch("https://api.double.test/api", {
+      method: "POST",
+      body: "x",
+    });
+    expect(response.status).toBe(307);
+    expect(seen[0]?.redirect).toBe("manual");
+    await redirecting.fetch("https://api.double.test/api", { redirect: "follow" });
+    expect(seen[1]?.redirect).toBe("follow");
+  });
+
   it("renews once per refused token, however many requests carried it, and replays them", async () => {
     const { server, source, clock } = setup({ latencyMs: 10 });
     await source.get();
