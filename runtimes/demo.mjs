@@ -1,5 +1,5 @@
 // The demo checkout page in real Chromium: `npm start` (broker + emulator), then a click-through —
-// pay, renew the token, pay again with the new token — and a screenshot kept out of git
+// pay, let the page refresh its token by time (its clock moved), pay, renew, pay — and a screenshot kept out of git
 // (test-results/demo.png). Prints `demo chromium: pass` or `demo chromium: fail` and the reason.
 import { spawn } from "node:child_process";
 import { mkdirSync } from "node:fs";
@@ -60,6 +60,8 @@ async function clickThrough(executablePath) {
       if (!request.url().startsWith("http://127.0.0.1:8787/"))
         problems.push(`left the broker: ${request.url()}`);
     });
+    // The page's own clock, so the test can move it past the token's refresh point.
+    await page.clock.install();
     await page.goto(URL_DEMO);
     await page.waitForFunction(() => document.getElementById("jti")?.textContent !== "–");
     const firstJti = await page.textContent("#jti");
@@ -70,23 +72,37 @@ async function clickThrough(executablePath) {
     await page.waitForSelector('#result[data-state="ok"]');
     await page.waitForFunction(() => document.getElementById("count")?.textContent === "1");
 
-    await page.click("#renew");
+    // 65 s later (a 120 s page token refreshes at 60 s) the page refreshes it by itself.
+    await page.clock.fastForward(65_000);
     await page.waitForFunction((old) => {
       const now = document.getElementById("jti")?.textContent;
       return now !== undefined && now !== "–" && now !== old;
     }, firstJti);
-
+    const refreshedJti = await page.textContent("#jti");
     await page.click("#pay");
     await page.waitForFunction(() => document.getElementById("count")?.textContent === "2");
+    if ((await page.getAttribute("#result", "data-state")) !== "ok") {
+      throw new Error(`payment after the refresh: ${await page.textContent("#result")}`);
+    }
+
+    // "Renew token" drops it at once; the next payment goes with a new one.
+    await page.click("#renew");
+    await page.waitForFunction((old) => {
+      const now = document.getElementById("jti")?.textContent;
+      return now !== undefined && now !== "–" && now !== old;
+    }, refreshedJti);
+
+    await page.click("#pay");
+    await page.waitForFunction(() => document.getElementById("count")?.textContent === "3");
     const state = await page.getAttribute("#result", "data-state");
-    if (state !== "ok") throw new Error(`second payment: ${await page.textContent("#result")}`);
+    if (state !== "ok") throw new Error(`last payment: ${await page.textContent("#result")}`);
     const life = await page.textContent("#life");
     if (!/^\d+ s$/.test(life ?? "")) throw new Error(`life left shows ${life}`);
 
     mkdirSync(new URL("../test-results/", import.meta.url), { recursive: true });
     await page.screenshot({ path: new URL("../test-results/demo.png", import.meta.url).pathname });
     if (problems.length > 0) throw new Error(problems.join("\n"));
-    return `paid twice, token renewed (${firstJti} → ${await page.textContent("#jti")}), ${life} left`;
+    return `paid 3 times: token refreshed by time (${firstJti} → ${refreshedJti}), then renewed (→ ${await page.textContent("#jti")}), ${life} left`;
   } finally {
     await browser.close();
   }
