@@ -1,4 +1,5 @@
 import { abortable } from "./abortable.ts";
+import { readUpTo } from "./capped-body.ts";
 import { EdgeTokenError } from "./errors.ts";
 import type { Runtime } from "./runtime.ts";
 
@@ -69,25 +70,8 @@ async function readCapped(
     throw tooLarge();
   }
   if (response.body === null) return "";
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await abortable(reader.read(), signal);
-    if (done) break;
-    total += value.byteLength;
-    if (total > max) {
-      await reader.cancel();
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
+  const bytes = await readUpTo(response.body, max, (pending) => abortable(pending, signal));
+  if (bytes === undefined) throw tooLarge();
   return new TextDecoder().decode(bytes);
 }
 

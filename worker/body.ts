@@ -3,6 +3,7 @@
  * `application/x-www-form-urlencoded` only (RFC 6749 §4.4.2, RFC 7009 §2.1, RFC 7662 §2.1),
  * each parameter at most once (RFC 6749 §3.2).
  */
+import { readUpTo } from "../src/capped-body.ts";
 import { fail, ok, type Result } from "./failure.ts";
 
 /** The OAuth endpoints' body limit. */
@@ -22,29 +23,13 @@ export async function readCapped(request: Request, limit: number): Promise<Resul
     return fail({ kind: "payload_too_large", limitBytes: limit });
   }
   if (request.body === null) return ok(new Uint8Array());
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
+  let bytes: Uint8Array | undefined;
   try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > limit) {
-        await reader.cancel().catch(() => undefined);
-        return fail({ kind: "payload_too_large", limitBytes: limit });
-      }
-      chunks.push(value);
-    }
+    bytes = await readUpTo(request.body, limit);
   } catch {
     return fail({ kind: "invalid_request", detail: "The body could not be read." });
   }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
+  if (bytes === undefined) return fail({ kind: "payload_too_large", limitBytes: limit });
   return ok(bytes);
 }
 
