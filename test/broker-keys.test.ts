@@ -10,7 +10,7 @@ import {
   prune,
   rotate,
   type StoredKey,
-} from "../worker/signing-keys.ts";
+} from "../worker/tokens/signing-keys.ts";
 import { brokerWorld, headerOf, quietLogs, SHOP, type World } from "./support/broker.ts";
 
 const RING = "edgetoken:broker:v1:signing-keys";

@@ -3,7 +3,7 @@
  * encrypted KV cache; and the cron trigger that keeps them warm so no request waits.
  */
 import { beforeEach, describe, expect, it } from "vitest";
-import { SCOPES } from "../worker/scopes.ts";
+import { SCOPES } from "../worker/oauth/scopes.ts";
 import {
   AUDIENCE,
   brokerWorld,

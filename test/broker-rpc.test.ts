@@ -10,8 +10,8 @@ import { exports } from "cloudflare:workers";
 import { createLocalJWKSet, type JSONWebKeySet, jwtVerify } from "jose";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { createEmulator } from "../src/emulator/index.ts";
-import type { BrokerServiceError } from "../worker/rpc.ts";
-import { type BrokerServiceApi, createBrokerService } from "../worker/service.ts";
+import type { BrokerServiceError } from "../worker/rpc/calls.ts";
+import { type BrokerServiceApi, createBrokerService } from "../worker/rpc/service.ts";
 import {
   AUDIENCE,
   brokerWorld,

@@ -5,7 +5,7 @@
  */
 import { beforeEach, describe, expect, it } from "vitest";
 import { type BrokerOptions, broker, createTokenSource } from "../src/index.ts";
-import { SCOPES } from "../worker/scopes.ts";
+import { SCOPES } from "../worker/oauth/scopes.ts";
 import {
   AUDIENCE,
   basic,

@@ -7,7 +7,7 @@ import { createLocalJWKSet, jwtVerify } from "jose";
 import { beforeEach, describe, expect, it } from "vitest";
 import { createEmulator } from "../src/emulator/index.ts";
 import { createBroker } from "../worker/broker.ts";
-import { SCOPES } from "../worker/scopes.ts";
+import { SCOPES } from "../worker/oauth/scopes.ts";
 import {
   AUDIENCE,
   basic,

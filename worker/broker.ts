@@ -7,29 +7,29 @@
 import type { RuntimeOptions } from "../src/index.ts";
 import type { Call, Handler, Moment } from "./context.ts";
 import { refreshProviderTokens } from "./cron.ts";
-import { demoSessionEndpoint } from "./demo-session-endpoint.ts";
-import { type Failure, isFailure, type Result } from "./failure.ts";
-import { introspectEndpoint } from "./introspect-endpoint.ts";
+import { demoSessionEndpoint } from "./endpoints/demo-session.ts";
 import {
   healthEndpoint,
   indexEndpoint,
   jwksEndpoint,
   metadataEndpoint,
   PATHS,
-} from "./metadata.ts";
-import { errorResponse } from "./oauth-errors.ts";
-import { providerTokenEndpoint } from "./provider-token-endpoint.ts";
-import { proxyEndpoint } from "./proxy.ts";
-import { revokeEndpoint } from "./revoke-endpoint.ts";
+} from "./endpoints/discovery.ts";
+import { introspectEndpoint } from "./endpoints/introspect.ts";
+import { proxyEndpoint } from "./endpoints/proxy.ts";
+import { revokeEndpoint } from "./endpoints/revoke.ts";
+import { tokenEndpoint } from "./endpoints/token.ts";
+import { type Failure, isFailure, type Result } from "./oauth/failure.ts";
+import { errorResponse } from "./oauth/wire-errors.ts";
 import {
   type BrokerTokenAnswer,
   type ProviderTokenAnswer,
   rpcBrokerToken,
   rpcProviderToken,
   serviceError,
-} from "./rpc.ts";
+} from "./rpc/calls.ts";
 import { type BrokerEnv, buildState, type StateResult } from "./state.ts";
-import { tokenEndpoint } from "./token-endpoint.ts";
+import { providerTokenEndpoint } from "./upstream/provider-token.ts";
 
 /** The escape hatches: what tests replace. */
 export interface BrokerOptions {

@@ -4,13 +4,18 @@
  * named client's rate limit before the secret is compared, so wrong secrets spend the budget too;
  * a token's client is counted once the token verifies.
  */
-import { type AccessTokenClaims, type Verification, verifyAccessToken } from "./access-token.ts";
-import { readForm } from "./body.ts";
-import { authenticateClient, presentedCredentials } from "./clients.ts";
-import type { ClientPolicy } from "./config.ts";
+
+import type { ClientPolicy } from "./config/parse.ts";
 import type { Call, Moment } from "./context.ts";
-import { fail, ok, type Result } from "./failure.ts";
+import { readForm } from "./http/body.ts";
+import { authenticateClient, presentedCredentials } from "./oauth/client-auth.ts";
+import { fail, ok, type Result } from "./oauth/failure.ts";
 import { takeRateLimit, UNKNOWN_CLIENTS } from "./rate-limit.ts";
+import {
+  type AccessTokenClaims,
+  type Verification,
+  verifyAccessToken,
+} from "./tokens/access-token.ts";
 
 /** Checks a token of ours; `audience` when the endpoint is a resource with one. */
 export async function verifyToken(

@@ -3,7 +3,7 @@
  * answered as, and the broker's state built from the configuration. An RPC call from a bound
  * Worker (`service.ts`) has no request: it works with the {@link Moment} alone.
  */
-import type { Failure } from "./failure.ts";
+import type { Failure } from "./oauth/failure.ts";
 import type { BrokerState } from "./state.ts";
 
 /** What every way into the broker has: the clock read once, the state, the execution context. */

@@ -5,7 +5,7 @@
  * alive by `ctx.waitUntil`); a missing one is obtained.
  */
 
-import { type BrokerScope, providerOf } from "./scopes.ts";
+import { type BrokerScope, providerOf } from "./oauth/scopes.ts";
 import type { BrokerState } from "./state.ts";
 
 export interface CronReport {

@@ -4,13 +4,13 @@
  * their own with `createBroker` and `createBrokerService`.
  */
 import { createBroker } from "./broker.ts";
-import { createBrokerService } from "./service.ts";
+import { createBrokerService } from "./rpc/service.ts";
 import type { BrokerEnv } from "./state.ts";
 
 export { TokenLeaseObject } from "../src/index.ts";
 export { RateLimiter } from "./rate-limit.ts";
-export type { BrokerServiceProps, BrokerTokenRequest } from "./rpc.ts";
-export type { BrokerServiceApi } from "./service.ts";
+export type { BrokerServiceProps, BrokerTokenRequest } from "./rpc/calls.ts";
+export type { BrokerServiceApi } from "./rpc/service.ts";
 
 const broker = createBroker();
 

@@ -4,17 +4,17 @@
  * problem is kept as the failure every request then gets (503, naming the field).
  */
 import { createDurableObjectLease, createEncryptedKv, type RuntimeOptions } from "../src/index.ts";
-import { type BrokerConfig, describeProblem, parseBrokerConfig } from "./config.ts";
-import type { Failure } from "./failure.ts";
-import { createProviderTokens, type ProviderTokens } from "./provider-tokens.ts";
+import { type BrokerConfig, describeProblem, parseBrokerConfig } from "./config/parse.ts";
+import type { Failure } from "./oauth/failure.ts";
 import type { RateLimiter } from "./rate-limit.ts";
-import { createRevocations, type Revocations } from "./revocation.ts";
+import { createRevocations, type Revocations } from "./tokens/revocations.ts";
 import {
   devKeySource,
   importSigningKeys,
   type KeySource,
   staticKeySource,
-} from "./signing-keys.ts";
+} from "./tokens/signing-keys.ts";
+import { createProviderTokens, type ProviderTokens } from "./upstream/token-sources.ts";
 
 /** The bindings the broker needs; its vars and secrets are read by `parseBrokerConfig`. */
 export interface BrokerEnv {

@@ -13,8 +13,8 @@ import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWTPayload, Si
 import { type MockInstance, vi } from "vitest";
 import { createEmulator, type Emulator } from "../../src/emulator/index.ts";
 import { type Broker, createBroker } from "../../worker/broker.ts";
-import { hashSecret } from "../../worker/clients.ts";
-import { SCOPES } from "../../worker/scopes.ts";
+import { hashSecret } from "../../worker/oauth/client-auth.ts";
+import { SCOPES } from "../../worker/oauth/scopes.ts";
 import { Clock } from "./double.ts";
 
 export const ISSUER = "https://broker.test";

@@ -3,8 +3,8 @@
  * `application/x-www-form-urlencoded` only (RFC 6749 §4.4.2, RFC 7009 §2.1, RFC 7662 §2.1),
  * each parameter at most once (RFC 6749 §3.2).
  */
-import { readUpTo } from "../src/capped-body.ts";
-import { fail, ok, type Result } from "./failure.ts";
+import { readUpTo } from "../../src/capped-body.ts";
+import { fail, ok, type Result } from "../oauth/failure.ts";
 
 /** The OAuth endpoints' body limit. */
 export const FORM_LIMIT_BYTES = 16 * 1024;

@@ -4,12 +4,13 @@
  * `root_jti` and are refused with it. Unknown, expired, already revoked and other clients' tokens
  * all get the same empty 200, so the endpoint tells nothing about a token (§2.2).
  */
-import { isHolderOrSubject } from "./access-token.ts";
-import { audit } from "./audit.ts";
-import { clientAskingAbout, verifyToken } from "./caller.ts";
-import type { Call } from "./context.ts";
-import type { Failure } from "./failure.ts";
-import { NO_STORE } from "./token-endpoint.ts";
+
+import { audit } from "../audit.ts";
+import { clientAskingAbout, verifyToken } from "../caller.ts";
+import type { Call } from "../context.ts";
+import type { Failure } from "../oauth/failure.ts";
+import { isHolderOrSubject } from "../tokens/access-token.ts";
+import { NO_STORE } from "./token.ts";
 
 export async function revokeEndpoint(call: Call): Promise<Response | Failure> {
   const asked = await clientAskingAbout(call);

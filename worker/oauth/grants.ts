@@ -4,7 +4,7 @@
  * {@link Failure}. A grant only ever narrows — scope and lifetime are each the smallest of what
  * was asked and what every party allows, and an exchange keeps its subject's audience.
  */
-import type { ClientPolicy } from "./config.ts";
+import type { ClientPolicy } from "../config/parse.ts";
 import { fail, ok, type Result } from "./failure.ts";
 import { type BrokerScope, isBrokerScope } from "./scopes.ts";
 

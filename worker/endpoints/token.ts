@@ -2,13 +2,13 @@
  * `POST /oauth/token`: the client credentials grant (RFC 6749 §4.4) and token exchange as
  * downscoping (RFC 8693). Both issue an RFC 9068 JWT; the response is RFC 6749 §5.1 JSON.
  */
-import { claimsFor, signAccessToken } from "./access-token.ts";
-import { audit } from "./audit.ts";
-import { readForm } from "./body.ts";
-import { clientByCredentials, countRequest, presentsCredentials, verifyToken } from "./caller.ts";
-import type { ClientPolicy } from "./config.ts";
-import type { Call, Moment } from "./context.ts";
-import { type Failure, fail, type Result } from "./failure.ts";
+
+import { audit } from "../audit.ts";
+import { clientByCredentials, countRequest, presentsCredentials, verifyToken } from "../caller.ts";
+import type { ClientPolicy } from "../config/parse.ts";
+import type { Call, Moment } from "../context.ts";
+import { readForm } from "../http/body.ts";
+import { type Failure, fail, type Result } from "../oauth/failure.ts";
 import {
   checkExchangeParameters,
   clientCredentialsGrant,
@@ -17,7 +17,8 @@ import {
   type Grant,
   TOKEN_TYPE_ACCESS_TOKEN,
   tokenExchangeGrant,
-} from "./policy.ts";
+} from "../oauth/grants.ts";
+import { claimsFor, signAccessToken } from "../tokens/access-token.ts";
 
 /** Headers every token response carries (RFC 6749 §5.1). */
 export const NO_STORE = { "Cache-Control": "no-store", Pragma: "no-cache" };

@@ -7,14 +7,14 @@
  * `BROKER_CLIENTS` applies exactly as over HTTP (`rpc.ts`).
  */
 import { WorkerEntrypoint } from "cloudflare:workers";
-import type { Broker } from "./broker.ts";
+import type { Broker } from "../broker.ts";
+import type { BrokerEnv } from "../state.ts";
 import type {
   BrokerServiceProps,
   BrokerTokenAnswer,
   BrokerTokenRequest,
   ProviderTokenAnswer,
-} from "./rpc.ts";
-import type { BrokerEnv } from "./state.ts";
+} from "./calls.ts";
 
 /** What the entrypoint offers over RPC: the type a calling Worker gives its binding. */
 export interface BrokerServiceApi {

@@ -5,7 +5,7 @@
  * same hash and comparison as a known one, and both fail the same way.
  */
 import { base64url } from "jose";
-import type { ClientPolicy } from "./config.ts";
+import type { ClientPolicy } from "../config/parse.ts";
 import { type Failure, fail, ok, type Result } from "./failure.ts";
 
 /** What a request presented, before it is checked. */

@@ -7,16 +7,16 @@
  * path of the provider's API. A bearer token is `invalid_client`. The answer says how to attach
  * the token.
  */
-import type { Token } from "../src/index.ts";
-import { audit } from "./audit.ts";
-import { readForm } from "./body.ts";
-import { clientByCredentials, hasBearerScheme } from "./caller.ts";
-import type { ClientPolicy } from "./config.ts";
-import type { Call, Moment } from "./context.ts";
-import { type Failure, fail, ok, type Result } from "./failure.ts";
-import { APPLICATION, providerFailure, type TokenApplication } from "./provider-tokens.ts";
-import { type BrokerScope, isBrokerScope, providerOf } from "./scopes.ts";
-import { NO_STORE } from "./token-endpoint.ts";
+import type { Token } from "../../src/index.ts";
+import { audit } from "../audit.ts";
+import { clientByCredentials, hasBearerScheme } from "../caller.ts";
+import type { ClientPolicy } from "../config/parse.ts";
+import type { Call, Moment } from "../context.ts";
+import { NO_STORE } from "../endpoints/token.ts";
+import { readForm } from "../http/body.ts";
+import { type Failure, fail, ok, type Result } from "../oauth/failure.ts";
+import { type BrokerScope, isBrokerScope, providerOf } from "../oauth/scopes.ts";
+import { APPLICATION, providerFailure, type TokenApplication } from "./token-sources.ts";
 
 /** Exactly one known scope. */
 export function providerScope(value: string | null): Result<BrokerScope> {

@@ -18,16 +18,16 @@ import {
   type RuntimeOptions,
   type TokenLease,
   type TokenSource,
-} from "../src/index.ts";
-import type { BrokerConfig, ConfigProblem } from "./config.ts";
-import type { Failure } from "./failure.ts";
+} from "../../src/index.ts";
+import type { BrokerConfig, ConfigProblem } from "../config/parse.ts";
+import type { Failure } from "../oauth/failure.ts";
 import {
   type BrokerScope,
   type ProviderName,
   providerOf,
   providerScopeOf,
   SCOPES,
-} from "./scopes.ts";
+} from "../oauth/scopes.ts";
 
 /** How a provider's token goes on a request: `token: <jwt>` for iPOSpays, Bearer otherwise. */
 export interface TokenApplication {

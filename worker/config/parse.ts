@@ -4,7 +4,7 @@
  * value, which may be a secret.
  */
 import * as v from "valibot";
-import { type BrokerScope, SCOPES } from "./scopes.ts";
+import { type BrokerScope, SCOPES } from "../oauth/scopes.ts";
 
 /** The longest a broker token may live, whatever a client's policy says (issue 5). */
 export const MAX_LIFETIME_SECONDS = 900;

@@ -19,8 +19,8 @@ import {
   type JWTVerifyGetKey,
 } from "jose";
 import * as v from "valibot";
-import type { KvNamespaceLike } from "../src/index.ts";
-import { MAX_LIFETIME_SECONDS, type PrivateSigningJwk } from "./config.ts";
+import type { KvNamespaceLike } from "../../src/index.ts";
+import { MAX_LIFETIME_SECONDS, type PrivateSigningJwk } from "../config/parse.ts";
 
 export interface SigningKey {
   kid: string;

@@ -3,7 +3,7 @@
  * matched segment by segment against plain characters, so encoded slashes, dots and backslashes
  * (`%2F`, `%2e%2e`, `%5C`) never match and never reach a provider.
  */
-import type { BrokerScope, ProviderName } from "./scopes.ts";
+import type { BrokerScope, ProviderName } from "../oauth/scopes.ts";
 
 export interface ProxyRule {
   provider: ProviderName;

@@ -3,10 +3,10 @@
  * set, and a JSON index of every endpoint at `/`. All public, cacheable briefly, readable from
  * any origin (they carry no credentials).
  */
-import type { Call } from "./context.ts";
-import { GRANT_CLIENT_CREDENTIALS, GRANT_TOKEN_EXCHANGE } from "./policy.ts";
-import { PROXY_RULES } from "./proxy-rules.ts";
-import { SCOPES } from "./scopes.ts";
+import type { Call } from "../context.ts";
+import { GRANT_CLIENT_CREDENTIALS, GRANT_TOKEN_EXCHANGE } from "../oauth/grants.ts";
+import { SCOPES } from "../oauth/scopes.ts";
+import { PROXY_RULES } from "../upstream/proxy-rules.ts";
 
 export const PATHS = {
   index: "/",

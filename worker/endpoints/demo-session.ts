@@ -5,15 +5,16 @@
  * `DEMO_CLIENT_ID`. Off (404) unless that var is set, and same-origin pages only: never deploy
  * it with a client that matters.
  */
-import { claimsFor, signAccessToken } from "./access-token.ts";
-import { audit } from "./audit.ts";
-import { readForm } from "./body.ts";
-import { countRequest } from "./caller.ts";
-import type { Call } from "./context.ts";
-import type { Failure } from "./failure.ts";
-import { clientCredentialsGrant } from "./policy.ts";
-import { SCOPE_SHAPE } from "./scopes.ts";
-import { NO_STORE } from "./token-endpoint.ts";
+
+import { audit } from "../audit.ts";
+import { countRequest } from "../caller.ts";
+import type { Call } from "../context.ts";
+import { readForm } from "../http/body.ts";
+import type { Failure } from "../oauth/failure.ts";
+import { clientCredentialsGrant } from "../oauth/grants.ts";
+import { SCOPE_SHAPE } from "../oauth/scopes.ts";
+import { claimsFor, signAccessToken } from "../tokens/access-token.ts";
+import { NO_STORE } from "./token.ts";
 
 /** Page tokens live two minutes: long enough to pay, short enough not to matter if they leak. */
 const PAGE_TOKEN_SECONDS = 120;

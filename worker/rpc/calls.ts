@@ -9,14 +9,14 @@
  * answer (`invalid_scope`, `unauthorized_client`, `rate_limited`, …), with the endpoint's own
  * description: never a token, a secret or anything copied from the call.
  */
-import { countRequest } from "./caller.ts";
-import type { ClientPolicy } from "./config.ts";
-import type { Moment } from "./context.ts";
-import { type Failure, fail, ok, type Result } from "./failure.ts";
-import { wireError } from "./oauth-errors.ts";
-import { clientCredentialsGrant } from "./policy.ts";
-import { type ProviderTokenAnswer, providerTokenFor } from "./provider-token-endpoint.ts";
-import { type IssuedToken, issueToken } from "./token-endpoint.ts";
+import { countRequest } from "../caller.ts";
+import type { ClientPolicy } from "../config/parse.ts";
+import type { Moment } from "../context.ts";
+import { type IssuedToken, issueToken } from "../endpoints/token.ts";
+import { type Failure, fail, ok, type Result } from "../oauth/failure.ts";
+import { clientCredentialsGrant } from "../oauth/grants.ts";
+import { wireError } from "../oauth/wire-errors.ts";
+import { type ProviderTokenAnswer, providerTokenFor } from "../upstream/provider-token.ts";
 
 /** What a service binding to the broker carries in `props`. */
 export interface BrokerServiceProps {

@@ -8,15 +8,15 @@
  * custom header such as iPOSpays' `token` survives even a cross-origin redirect). A 3xx goes back
  * to the caller as it came, without `Location`, which is not among the headers passed back.
  */
-import { isEdgeTokenError } from "../src/index.ts";
-import { readCapped } from "./body.ts";
-import { clientByToken } from "./caller.ts";
-import type { Call } from "./context.ts";
-import { corsHeaders, isListed, preflightHeaders, withHeaders } from "./cors.ts";
-import type { Failure } from "./failure.ts";
-import { errorResponse } from "./oauth-errors.ts";
-import { providerFailure } from "./provider-tokens.ts";
-import { findRule, type ProxyRule, splitProxyPath } from "./proxy-rules.ts";
+import { isEdgeTokenError } from "../../src/index.ts";
+import { clientByToken } from "../caller.ts";
+import type { Call } from "../context.ts";
+import { readCapped } from "../http/body.ts";
+import { corsHeaders, isListed, preflightHeaders, withHeaders } from "../http/cors.ts";
+import type { Failure } from "../oauth/failure.ts";
+import { errorResponse } from "../oauth/wire-errors.ts";
+import { findRule, type ProxyRule, splitProxyPath } from "../upstream/proxy-rules.ts";
+import { providerFailure } from "../upstream/token-sources.ts";
 
 /** A payment request is small; anything larger is refused before it is read. */
 export const PROXY_LIMIT_BYTES = 64 * 1024;

@@ -6,7 +6,7 @@
  */
 import { base64url, jwtVerify, SignJWT } from "jose";
 import * as v from "valibot";
-import type { Grant } from "./policy.ts";
+import type { Grant } from "../oauth/grants.ts";
 import type { KeySet, SigningKey } from "./signing-keys.ts";
 
 /** The claims of a broker token (RFC 9068 §2.2, RFC 8693 §4.1 for `act`). */

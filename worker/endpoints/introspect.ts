@@ -4,11 +4,12 @@
  * is its holder (`client_id`) or its subject (`sub`); otherwise, whatever the reason, the answer
  * is `{"active":false}`.
  */
-import { isHolderOrSubject } from "./access-token.ts";
-import { clientAskingAbout, verifyToken } from "./caller.ts";
-import type { Call } from "./context.ts";
-import type { Failure } from "./failure.ts";
-import { NO_STORE } from "./token-endpoint.ts";
+
+import { clientAskingAbout, verifyToken } from "../caller.ts";
+import type { Call } from "../context.ts";
+import type { Failure } from "../oauth/failure.ts";
+import { isHolderOrSubject } from "../tokens/access-token.ts";
+import { NO_STORE } from "./token.ts";
 
 const INACTIVE = { active: false };
 
