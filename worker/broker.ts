@@ -1,26 +1,17 @@
 /**
  * The broker as a value: `createBroker()` returns the Worker's `fetch` and `scheduled` handlers
- * and the calls behind its RPC entrypoint (`service.ts`), with the platform (provider `fetch`, clock) injectable so tests run it against the emulator
- * and move time. Here requests are routed: path, then method, then the handler; the
- * configuration is read once, at the first request.
+ * and the calls behind its RPC entrypoint (`rpc/service.ts`), with the platform (provider
+ * `fetch`, clock) injectable so tests run it against the emulator and move time. Here a request
+ * finds its route (`routes.ts`: path, then method) and its handler's failure becomes the wire
+ * error; the configuration is read once, at the first request.
  */
 import type { RuntimeOptions } from "../src/index.ts";
-import type { Call, Handler, Moment } from "./context.ts";
+import type { Call, Moment } from "./context.ts";
 import { refreshProviderTokens } from "./cron.ts";
-import { demoSessionEndpoint } from "./endpoints/demo-session.ts";
-import {
-  healthEndpoint,
-  indexEndpoint,
-  jwksEndpoint,
-  metadataEndpoint,
-  PATHS,
-} from "./endpoints/discovery.ts";
-import { introspectEndpoint } from "./endpoints/introspect.ts";
-import { proxyEndpoint } from "./endpoints/proxy.ts";
-import { revokeEndpoint } from "./endpoints/revoke.ts";
-import { tokenEndpoint } from "./endpoints/token.ts";
-import { type Failure, isFailure, type Result } from "./oauth/failure.ts";
+import { type Failure, isFailure } from "./oauth/failure.ts";
 import { errorResponse } from "./oauth/wire-errors.ts";
+import type { Result } from "./result.ts";
+import { type Route, route } from "./routes.ts";
 import {
   type BrokerTokenAnswer,
   type ProviderTokenAnswer,
@@ -28,11 +19,10 @@ import {
   rpcProviderToken,
   serviceError,
 } from "./rpc/calls.ts";
-import { type BrokerEnv, buildState, type StateResult } from "./state.ts";
-import { providerTokenEndpoint } from "./upstream/provider-token.ts";
+import { type BrokerEnv, type BrokerState, buildState } from "./state.ts";
 
 /** The escape hatches: what tests replace. */
-export interface BrokerOptions {
+export interface CreateBrokerOptions {
   /** The fetch used for provider calls and the proxy, and the clock. Default: the globals. */
   runtime?: RuntimeOptions;
 }
@@ -41,8 +31,8 @@ export interface Broker {
   fetch(request: Request, env: BrokerEnv, ctx: ExecutionContext): Promise<Response>;
   scheduled(controller: ScheduledController, env: BrokerEnv, ctx: ExecutionContext): Promise<void>;
   /**
-   * RPC `brokerToken` (`service.ts`): `props` are the service binding's, naming the client.
-   * Throws a `BrokerServiceError` (`rpc.ts`) when refused.
+   * RPC `brokerToken` (`rpc/service.ts`): `props` are the service binding's, naming the client.
+   * Throws a `BrokerServiceError` (`rpc/calls.ts`) when refused.
    */
   brokerToken(
     props: unknown,
@@ -57,38 +47,6 @@ export interface Broker {
     env: BrokerEnv,
     ctx: ExecutionContext,
   ): Promise<ProviderTokenAnswer>;
-}
-
-interface Route {
-  path: string;
-  /** Whether `path` is a prefix (the proxy) rather than the whole path. */
-  prefix?: boolean;
-  methods: readonly string[];
-  handler: Handler;
-}
-
-const GET = ["GET", "HEAD"];
-const POST = ["POST"];
-/** The proxy checks methods per path itself (`proxy-rules.ts`). */
-const ANY = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
-
-const ROUTES: readonly Route[] = [
-  { path: PATHS.index, methods: GET, handler: indexEndpoint },
-  { path: PATHS.health, methods: GET, handler: healthEndpoint },
-  { path: PATHS.metadata, methods: GET, handler: metadataEndpoint },
-  { path: PATHS.jwks, methods: GET, handler: jwksEndpoint },
-  { path: PATHS.token, methods: POST, handler: tokenEndpoint },
-  { path: PATHS.revocation, methods: POST, handler: revokeEndpoint },
-  { path: PATHS.introspection, methods: POST, handler: introspectEndpoint },
-  { path: PATHS.providerToken, methods: POST, handler: providerTokenEndpoint },
-  { path: PATHS.proxy, prefix: true, methods: ANY, handler: proxyEndpoint },
-  { path: PATHS.demoSession, methods: POST, handler: demoSessionEndpoint },
-];
-
-function route(pathname: string): Route | undefined {
-  return ROUTES.find((candidate) =>
-    candidate.prefix === true ? pathname.startsWith(candidate.path) : pathname === candidate.path,
-  );
 }
 
 async function dispatch(found: Route, call: Call): Promise<Response> {
@@ -136,12 +94,12 @@ async function answerCall<T>(method: string, call: () => Promise<Result<T>>): Pr
  * const broker = createBroker({ runtime: { fetch: emulator.fetch, now: clock.now } });
  * const response = await broker.fetch(request, env, ctx);
  */
-export function createBroker(options: BrokerOptions = {}): Broker {
+export function createBroker(options: CreateBrokerOptions = {}): Broker {
   const runtime = options.runtime ?? {};
   const now = runtime.now ?? Date.now;
-  let state: Promise<StateResult> | undefined;
+  let state: Promise<Result<BrokerState>> | undefined;
 
-  function stateFor(env: BrokerEnv): Promise<StateResult> {
+  function stateFor(env: BrokerEnv): Promise<Result<BrokerState>> {
     state ??= buildState(env, runtime).catch((error: unknown) => {
       state = undefined;
       throw error;
@@ -158,7 +116,7 @@ export function createBroker(options: BrokerOptions = {}): Broker {
     const at = now();
     const built = await stateFor(env);
     if (!built.ok) return built;
-    return call({ now: at, state: built.state, ctx });
+    return call({ now: at, state: built.value, ctx });
   }
 
   return {
@@ -172,13 +130,13 @@ export function createBroker(options: BrokerOptions = {}): Broker {
       if (!found.methods.includes(request.method)) {
         return errorResponse({ kind: "method_not_allowed", allow: found.methods });
       }
-      const issuer = built.state.config.issuer ?? url.origin;
-      return dispatch(found, { request, url, now: at, issuer, state: built.state, ctx });
+      const issuer = built.value.config.issuer ?? url.origin;
+      return dispatch(found, { request, url, now: at, issuer, state: built.value, ctx });
     },
     async scheduled(_controller, env, ctx) {
       const built = await stateFor(env);
       if (!built.ok) return;
-      await refreshProviderTokens(built.state, ctx);
+      await refreshProviderTokens(built.value, ctx);
     },
     brokerToken(props, request, env, ctx) {
       return answerCall("brokerToken", () =>

@@ -5,12 +5,12 @@
  * a token's client is counted once the token verifies.
  */
 
-import type { ClientPolicy } from "./config/parse.ts";
+import type { ClientPolicy } from "./config/config.ts";
 import type { Call, Moment } from "./context.ts";
 import { readForm } from "./http/body.ts";
 import { authenticateClient, presentedCredentials } from "./oauth/client-auth.ts";
-import { fail, ok, type Result } from "./oauth/failure.ts";
 import { takeRateLimit, UNKNOWN_CLIENTS } from "./rate-limit.ts";
+import { fail, ok, type Result } from "./result.ts";
 import {
   type AccessTokenClaims,
   type Verification,
@@ -112,9 +112,9 @@ export async function clientByToken(
   const verified = await verifyToken(call, token, audience);
   if (!verified.ok) return fail({ kind: "invalid_token" });
   // A client removed from the configuration loses its live tokens at once.
-  const client = call.state.config.clients.get(verified.claims.client_id);
+  const client = call.state.config.clients.get(verified.value.client_id);
   if (client === undefined) return fail({ kind: "invalid_token" });
   const limited = await countRequest(call, client);
   if (!limited.ok) return limited;
-  return ok({ client, claims: verified.claims });
+  return ok({ client, claims: verified.value });
 }

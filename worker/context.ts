@@ -1,7 +1,7 @@
 /**
  * What a request handler works with: the request, the clock read once, the issuer it is
  * answered as, and the broker's state built from the configuration. An RPC call from a bound
- * Worker (`service.ts`) has no request: it works with the {@link Moment} alone.
+ * Worker (`rpc/service.ts`) has no request: it works with the {@link Moment} alone.
  */
 import type { Failure } from "./oauth/failure.ts";
 import type { BrokerState } from "./state.ts";
@@ -21,5 +21,5 @@ export interface Call extends Moment {
   issuer: string;
 }
 
-/** A handler answers with a response, or with the failure `oauth-errors.ts` turns into one. */
+/** A handler answers with a response, or with the failure `oauth/wire-errors.ts` turns into one. */
 export type Handler = (call: Call) => Promise<Response | Failure>;

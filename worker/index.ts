@@ -14,7 +14,7 @@ export type { BrokerServiceApi } from "./rpc/service.ts";
 
 const broker = createBroker();
 
-/** RPC for Workers bound to the broker: see `service.ts`. */
+/** RPC for Workers bound to the broker: see `rpc/service.ts`. */
 export class BrokerService extends createBrokerService(broker) {}
 
 export default {

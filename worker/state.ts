@@ -4,9 +4,10 @@
  * problem is kept as the failure every request then gets (503, naming the field).
  */
 import { createDurableObjectLease, createEncryptedKv, type RuntimeOptions } from "../src/index.ts";
-import { type BrokerConfig, describeProblem, parseBrokerConfig } from "./config/parse.ts";
-import type { Failure } from "./oauth/failure.ts";
+import type { BrokerConfig } from "./config/config.ts";
+import { describeProblem, parseBrokerConfig } from "./config/parse.ts";
 import type { RateLimiter } from "./rate-limit.ts";
+import { ok, type Result } from "./result.ts";
 import { createRevocations, type Revocations } from "./tokens/revocations.ts";
 import {
   devKeySource,
@@ -32,22 +33,23 @@ export interface BrokerState {
   limiter: DurableObjectNamespace<RateLimiter>;
 }
 
-export type StateResult = { ok: true; state: BrokerState } | { ok: false; failure: Failure };
-
-function misconfigured(detail: string): StateResult {
+function misconfigured(detail: string): Result<BrokerState> {
   console.error(JSON.stringify({ event: "configuration_error", detail }));
   return { ok: false, failure: { kind: "misconfigured", detail } };
 }
 
 /** Builds the state, or the failure that describes the first configuration problem (logged once). */
-export async function buildState(env: BrokerEnv, runtime: RuntimeOptions): Promise<StateResult> {
+export async function buildState(
+  env: BrokerEnv,
+  runtime: RuntimeOptions,
+): Promise<Result<BrokerState>> {
   const parsed = parseBrokerConfig(env);
-  if (!parsed.ok) return misconfigured(describeProblem(parsed.problem));
-  const config = parsed.config;
+  if (!parsed.ok) return misconfigured(describeProblem(parsed.failure));
+  const config = parsed.value;
   const lease =
     env.TOKEN_LEASES === undefined ? undefined : createDurableObjectLease(env.TOKEN_LEASES);
   const providers = createProviderTokens(config, env.TOKENS, runtime, lease);
-  if (!providers.ok) return misconfigured(describeProblem(providers.problem));
+  if (!providers.ok) return misconfigured(describeProblem(providers.failure));
   let keys: KeySource;
   if (config.signingKeys === undefined) {
     const kv = createEncryptedKv(env.TOKENS, {
@@ -61,19 +63,16 @@ export async function buildState(env: BrokerEnv, runtime: RuntimeOptions): Promi
     const imported = await importSigningKeys(config.signingKeys);
     if (!imported.ok) {
       return misconfigured(
-        `BROKER_SIGNING_KEYS[${imported.index}] must be a P-256 private key whose d matches x and y`,
+        `BROKER_SIGNING_KEYS[${imported.failure}] must be a P-256 private key whose d matches x and y`,
       );
     }
-    keys = staticKeySource(imported.keys);
+    keys = staticKeySource(imported.value);
   }
-  return {
-    ok: true,
-    state: {
-      config,
-      keys,
-      revocations: createRevocations(env.TOKENS),
-      providers: providers.tokens,
-      limiter: env.RATE_LIMITER,
-    },
-  };
+  return ok({
+    config,
+    keys,
+    revocations: createRevocations(env.TOKENS),
+    providers: providers.value,
+    limiter: env.RATE_LIMITER,
+  });
 }

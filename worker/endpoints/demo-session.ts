@@ -6,15 +6,14 @@
  * it with a client that matters.
  */
 
-import { audit } from "../audit.ts";
 import { countRequest } from "../caller.ts";
 import type { Call } from "../context.ts";
 import { readForm } from "../http/body.ts";
+import { NO_STORE } from "../http/cache-headers.ts";
 import type { Failure } from "../oauth/failure.ts";
 import { clientCredentialsGrant } from "../oauth/grants.ts";
 import { SCOPE_SHAPE } from "../oauth/scopes.ts";
-import { claimsFor, signAccessToken } from "../tokens/access-token.ts";
-import { NO_STORE } from "./token.ts";
+import { issueToken } from "../tokens/issue.ts";
 
 /** Page tokens live two minutes: long enough to pay, short enough not to matter if they leak. */
 const PAGE_TOKEN_SECONDS = 120;
@@ -38,27 +37,5 @@ export async function demoSessionEndpoint(call: Call): Promise<Response | Failur
   if (resource !== null) params.set("resource", resource);
   const granted = clientCredentialsGrant(params, client);
   if (!granted.ok) return granted.failure;
-  const keys = await call.state.keys.current(call.now);
-  const claims = claimsFor(granted.value, call.issuer, call.now);
-  const accessToken = await signAccessToken(claims, keys.signing);
-  audit(
-    {
-      event: "token_issued",
-      client_id: claims.client_id,
-      scope: claims.scope,
-      aud: claims.aud,
-      jti: claims.jti,
-      exp: claims.exp,
-    },
-    call.now,
-  );
-  return Response.json(
-    {
-      access_token: accessToken,
-      token_type: "Bearer",
-      expires_in: granted.value.lifetime,
-      scope: claims.scope,
-    },
-    { headers: NO_STORE },
-  );
+  return Response.json(await issueToken(call, granted.value), { headers: NO_STORE });
 }

@@ -7,9 +7,9 @@
 
 import { clientAskingAbout, verifyToken } from "../caller.ts";
 import type { Call } from "../context.ts";
+import { NO_STORE } from "../http/cache-headers.ts";
 import type { Failure } from "../oauth/failure.ts";
 import { isHolderOrSubject } from "../tokens/access-token.ts";
-import { NO_STORE } from "./token.ts";
 
 const INACTIVE = { active: false };
 
@@ -19,7 +19,7 @@ export async function introspectEndpoint(call: Call): Promise<Response | Failure
   const { client, token } = asked.value;
   const verified = await verifyToken(call, token);
   if (!verified.ok) return Response.json(INACTIVE, { headers: NO_STORE });
-  const { claims } = verified;
+  const claims = verified.value;
   // Not the token's audience: every client whose tokens use the proxy lists BROKER_AUDIENCE, so
   // that would let clients read one another's tokens. A resource server verifies with the JWKS.
   if (!isHolderOrSubject(claims, client.id)) {

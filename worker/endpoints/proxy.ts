@@ -1,7 +1,7 @@
 /**
  * `/proxy/<provider>/<path>`: forwards a request to the provider's API with the provider's token
  * attached the provider's way, when the caller's broker token (audience `BROKER_AUDIENCE`)
- * carries the scope that path needs. Only the paths a scope needs are open (`proxy-rules.ts`),
+ * carries the scope that path needs. Only the paths a scope needs are open (`upstream/proxy-rules.ts`),
  * only a short list of headers crosses in either direction (never the caller's `Authorization`
  * or cookies), and browsers are let in by the client's origin allow-list. Upstream redirects are
  * never followed: following one would send the provider's token wherever `Location` points (a

@@ -8,9 +8,9 @@
 import { audit } from "../audit.ts";
 import { clientAskingAbout, verifyToken } from "../caller.ts";
 import type { Call } from "../context.ts";
+import { NO_STORE } from "../http/cache-headers.ts";
 import type { Failure } from "../oauth/failure.ts";
 import { isHolderOrSubject } from "../tokens/access-token.ts";
-import { NO_STORE } from "./token.ts";
 
 export async function revokeEndpoint(call: Call): Promise<Response | Failure> {
   const asked = await clientAskingAbout(call);
@@ -19,7 +19,7 @@ export async function revokeEndpoint(call: Call): Promise<Response | Failure> {
   // token_type_hint is ignored (§2.1 allows it): the broker issues access tokens only.
   const verified = await verifyToken(call, token);
   if (verified.ok) {
-    const { claims } = verified;
+    const claims = verified.value;
     if (isHolderOrSubject(claims, client.id)) {
       await call.state.revocations.revoke(claims.jti, claims.exp, call.now);
       audit(

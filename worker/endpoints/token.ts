@@ -3,25 +3,22 @@
  * downscoping (RFC 8693). Both issue an RFC 9068 JWT; the response is RFC 6749 §5.1 JSON.
  */
 
-import { audit } from "../audit.ts";
 import { clientByCredentials, countRequest, presentsCredentials, verifyToken } from "../caller.ts";
-import type { ClientPolicy } from "../config/parse.ts";
-import type { Call, Moment } from "../context.ts";
+import type { ClientPolicy } from "../config/config.ts";
+import type { Call } from "../context.ts";
 import { readForm } from "../http/body.ts";
-import { type Failure, fail, type Result } from "../oauth/failure.ts";
+import { NO_STORE } from "../http/cache-headers.ts";
+import type { Failure } from "../oauth/failure.ts";
 import {
   checkExchangeParameters,
   clientCredentialsGrant,
   GRANT_CLIENT_CREDENTIALS,
   GRANT_TOKEN_EXCHANGE,
   type Grant,
-  TOKEN_TYPE_ACCESS_TOKEN,
   tokenExchangeGrant,
 } from "../oauth/grants.ts";
-import { claimsFor, signAccessToken } from "../tokens/access-token.ts";
-
-/** Headers every token response carries (RFC 6749 §5.1). */
-export const NO_STORE = { "Cache-Control": "no-store", Pragma: "no-cache" };
+import { fail, type Result } from "../result.ts";
+import { issueToken } from "../tokens/issue.ts";
 
 interface Exchanged {
   grant: Grant;
@@ -47,15 +44,15 @@ async function exchange(
   if (!subject.ok) return fail({ kind: "invalid_grant" });
   let client = authenticated;
   if (client === undefined) {
-    const holder = call.state.config.clients.get(subject.claims.client_id);
+    const holder = call.state.config.clients.get(subject.value.client_id);
     if (holder === undefined) return fail({ kind: "invalid_grant" });
     const counted = await countRequest(call, holder);
     if (!counted.ok) return counted;
     client = counted.value;
   }
-  const grant = tokenExchangeGrant(form, client, subject.claims, Math.floor(call.now / 1000));
+  const grant = tokenExchangeGrant(form, client, subject.value, Math.floor(call.now / 1000));
   if (!grant.ok) return grant;
-  return { ok: true, value: { grant: grant.value, subjectJti: subject.claims.jti } };
+  return { ok: true, value: { grant: grant.value, subjectJti: subject.value.jti } };
 }
 
 /** The grant a request earns, after whatever client authentication its grant type needs. */
@@ -81,48 +78,6 @@ async function grantFor(
     default:
       return fail({ kind: "unsupported_grant_type" });
   }
-}
-
-/** The RFC 6749 §5.1 body of an issued token. */
-export interface IssuedToken {
-  access_token: string;
-  token_type: "Bearer";
-  expires_in: number;
-  scope: string;
-  issued_token_type?: string;
-}
-
-/**
- * Signs the token a grant earns and writes its audit line: the one place a broker token is made,
- * for the token endpoint and for the RPC entrypoint alike. `subjectJti` for an exchange.
- */
-export async function issueToken(
-  at: Moment & { issuer: string },
-  grant: Grant,
-  subjectJti?: string,
-): Promise<IssuedToken> {
-  const keys = await at.state.keys.current(at.now);
-  const claims = claimsFor(grant, at.issuer, at.now);
-  const accessToken = await signAccessToken(claims, keys.signing);
-  audit(
-    {
-      event: subjectJti === undefined ? "token_issued" : "token_exchanged",
-      client_id: claims.client_id,
-      scope: claims.scope,
-      aud: claims.aud,
-      jti: claims.jti,
-      exp: claims.exp,
-      ...(subjectJti === undefined ? {} : { sub: claims.sub, subject_jti: subjectJti }),
-    },
-    at.now,
-  );
-  return {
-    access_token: accessToken,
-    token_type: "Bearer",
-    expires_in: grant.lifetime,
-    scope: claims.scope,
-    ...(subjectJti === undefined ? {} : { issued_token_type: TOKEN_TYPE_ACCESS_TOKEN }),
-  };
 }
 
 export async function tokenEndpoint(call: Call): Promise<Response | Failure> {

@@ -1,6 +1,6 @@
 /**
  * Every way a broker request can fail, as a closed set of tags. Checks return one of these and
- * never build a response themselves: `oauth-errors.ts` is the one place that turns a failure
+ * never build a response themselves: `wire-errors.ts` is the one place that turns a failure
  * into what goes on the wire. `detail` strings are written by the broker, never copied from
  * input, so they can be shown to the caller.
  */
@@ -43,17 +43,6 @@ export type Failure =
   | { kind: "upstream_unreachable"; provider: string }
   /** A bug: an exception no check anticipated. Logged by name only. */
   | { kind: "server_error" };
-
-/** A value, or the reason there is none. */
-export type Result<T> = { ok: true; value: T } | { ok: false; failure: Failure };
-
-export function ok<T>(value: T): Result<T> {
-  return { ok: true, value };
-}
-
-export function fail<T = never>(failure: Failure): Result<T> {
-  return { ok: false, failure };
-}
 
 /** Tells a failure from a response in a handler's answer. */
 export function isFailure(value: Response | Failure): value is Failure {

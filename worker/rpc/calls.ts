@@ -1,5 +1,5 @@
 /**
- * The broker over RPC, for Workers bound to it with a service binding (`service.ts`). The binding
+ * The broker over RPC, for Workers bound to it with a service binding (`service.ts`, beside this file). The binding
  * is the credential: the caller's client id comes from the binding's `props`, set by whoever
  * deploys the calling Worker, so no secret is sent or held. Everything after that is the HTTP
  * endpoints' own policy — the same rate limit, `clientCredentialsGrant`, `providerTokenFor`,
@@ -10,12 +10,13 @@
  * description: never a token, a secret or anything copied from the call.
  */
 import { countRequest } from "../caller.ts";
-import type { ClientPolicy } from "../config/parse.ts";
+import type { ClientPolicy } from "../config/config.ts";
 import type { Moment } from "../context.ts";
-import { type IssuedToken, issueToken } from "../endpoints/token.ts";
-import { type Failure, fail, ok, type Result } from "../oauth/failure.ts";
+import type { Failure } from "../oauth/failure.ts";
 import { clientCredentialsGrant } from "../oauth/grants.ts";
 import { wireError } from "../oauth/wire-errors.ts";
+import { fail, ok, type Result } from "../result.ts";
+import { type IssuedToken, issueToken } from "../tokens/issue.ts";
 import { type ProviderTokenAnswer, providerTokenFor } from "../upstream/provider-token.ts";
 
 /** What a service binding to the broker carries in `props`. */

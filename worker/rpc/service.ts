@@ -4,7 +4,7 @@
  * (`{ clientId: "checkout" }`) and calls `env.BROKER.brokerToken({ scope })` or
  * `env.BROKER.providerToken(scope)`. The binding is the credential — only whoever deploys the
  * calling Worker sets its props — so that Worker holds no secret; the client's policy in
- * `BROKER_CLIENTS` applies exactly as over HTTP (`rpc.ts`).
+ * `BROKER_CLIENTS` applies exactly as over HTTP (`calls.ts`).
  */
 import { WorkerEntrypoint } from "cloudflare:workers";
 import type { Broker } from "../broker.ts";

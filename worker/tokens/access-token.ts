@@ -7,6 +7,7 @@
 import { base64url, jwtVerify, SignJWT } from "jose";
 import * as v from "valibot";
 import type { Grant } from "../oauth/grants.ts";
+import { ok, type Result } from "../result.ts";
 import type { KeySet, SigningKey } from "./signing-keys.ts";
 
 /** The claims of a broker token (RFC 9068 §2.2, RFC 8693 §4.1 for `act`). */
@@ -72,9 +73,8 @@ export function signAccessToken(claims: AccessTokenClaims, key: SigningKey): Pro
 /** Why a token was not accepted. Never shown to the caller. */
 export type RejectReason = "malformed" | "signature" | "claims" | "expired" | "revoked";
 
-export type Verification =
-  | { ok: true; claims: AccessTokenClaims }
-  | { ok: false; reason: RejectReason };
+/** The token's claims, or why it was rejected. */
+export type Verification = Result<AccessTokenClaims, RejectReason>;
 
 export interface VerifyOptions {
   keys: KeySet;
@@ -130,7 +130,7 @@ export async function verifyAccessToken(
   token: string,
   options: VerifyOptions,
 ): Promise<Verification> {
-  if (token.length > MAX_TOKEN_LENGTH) return { ok: false, reason: "malformed" };
+  if (token.length > MAX_TOKEN_LENGTH) return { ok: false, failure: "malformed" };
   let payload: unknown;
   try {
     const verified = await jwtVerify(token, options.keys.getKey, {
@@ -143,13 +143,13 @@ export async function verifyAccessToken(
     });
     payload = verified.payload;
   } catch (error) {
-    return { ok: false, reason: reasonOf(error) };
+    return { ok: false, failure: reasonOf(error) };
   }
   const parsed = v.safeParse(ClaimsSchema, payload);
-  if (!parsed.success) return { ok: false, reason: "claims" };
+  if (!parsed.success) return { ok: false, failure: "claims" };
   const claims: AccessTokenClaims = parsed.output;
   const lineage = claims.root_jti === undefined ? [claims.jti] : [claims.jti, claims.root_jti];
   const revoked = await Promise.all(lineage.map((jti) => options.isRevoked(jti)));
-  if (revoked.includes(true)) return { ok: false, reason: "revoked" };
-  return { ok: true, claims };
+  if (revoked.includes(true)) return { ok: false, failure: "revoked" };
+  return ok(claims);
 }

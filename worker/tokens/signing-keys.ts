@@ -20,7 +20,8 @@ import {
 } from "jose";
 import * as v from "valibot";
 import type { KvNamespaceLike } from "../../src/index.ts";
-import { MAX_LIFETIME_SECONDS, type PrivateSigningJwk } from "../config/parse.ts";
+import { MAX_LIFETIME_SECONDS, type PrivateSigningJwk } from "../config/config.ts";
+import { ok, type Result } from "../result.ts";
 
 export interface SigningKey {
   kid: string;
@@ -72,26 +73,26 @@ function keySet(signing: SigningKey, published: readonly PrivateSigningJwk[]): K
 }
 
 /**
- * Imports the production keys; the index of the first that is not a usable P-256 private key
- * when one is not.
+ * Imports the production keys; the failure is the index of the first that is not a usable P-256
+ * private key.
  */
 export async function importSigningKeys(
   jwks: readonly PrivateSigningJwk[],
-): Promise<{ ok: true; keys: KeySet } | { ok: false; index: number }> {
+): Promise<Result<KeySet, number>> {
   const imported: CryptoKey[] = [];
   for (const [index, jwk] of jwks.entries()) {
     try {
       const key = await importPrivate(jwk);
-      if (!(await matches(key, jwk))) return { ok: false, index };
+      if (!(await matches(key, jwk))) return { ok: false, failure: index };
       imported.push(key);
     } catch {
-      return { ok: false, index };
+      return { ok: false, failure: index };
     }
   }
   const [first] = jwks;
   const [privateKey] = imported;
-  if (first === undefined || privateKey === undefined) return { ok: false, index: 0 };
-  return { ok: true, keys: keySet({ kid: first.kid, privateKey }, jwks) };
+  if (first === undefined || privateKey === undefined) return { ok: false, failure: 0 };
+  return ok(keySet({ kid: first.kid, privateKey }, jwks));
 }
 
 /** Keys that never change while the Worker runs. */

@@ -1,21 +1,15 @@
 /**
- * `POST /provider-token` with `scope=<one provider scope>`: the provider's own token from the
- * shared cache, for trusted server-side clients whose policy sets `providerTokens: true`. The
- * caller authenticates with its client credentials (`client_secret_basic` or
- * `client_secret_post`) and nothing else: a broker token — a two-minute page token, a narrowed
- * exchanged one — must never buy the provider's raw token, which lives for hours and opens every
- * path of the provider's API. A bearer token is `invalid_client`. The answer says how to attach
- * the token.
+ * A provider's own token for a client that may have it: the policy (`providerTokens: true`,
+ * exactly one scope the client holds, a configured provider), the token from the shared cache,
+ * and the audit line. `POST /provider-token` and the RPC entrypoint's `providerToken` both end
+ * here, after they have found and counted the client their own way.
  */
 import type { Token } from "../../src/index.ts";
 import { audit } from "../audit.ts";
-import { clientByCredentials, hasBearerScheme } from "../caller.ts";
-import type { ClientPolicy } from "../config/parse.ts";
-import type { Call, Moment } from "../context.ts";
-import { NO_STORE } from "../endpoints/token.ts";
-import { readForm } from "../http/body.ts";
-import { type Failure, fail, ok, type Result } from "../oauth/failure.ts";
+import type { ClientPolicy } from "../config/config.ts";
+import type { Moment } from "../context.ts";
 import { type BrokerScope, isBrokerScope, providerOf } from "../oauth/scopes.ts";
+import { fail, ok, type Result } from "../result.ts";
 import { APPLICATION, providerFailure, type TokenApplication } from "./token-sources.ts";
 
 /** Exactly one known scope. */
@@ -94,16 +88,4 @@ export async function providerTokenFor(
     scope: scope.value,
     apply,
   });
-}
-
-export async function providerTokenEndpoint(call: Call): Promise<Response | Failure> {
-  // Not a client authentication method here: refused before anything else is looked at.
-  if (hasBearerScheme(call.request)) return { kind: "invalid_client" };
-  const form = await readForm(call.request);
-  if (!form.ok) return form.failure;
-  const found = await clientByCredentials(call, form.value);
-  if (!found.ok) return found.failure;
-  const answer = await providerTokenFor(call, found.value, form.value.get("scope"));
-  if (!answer.ok) return answer.failure;
-  return Response.json(answer.value, { headers: NO_STORE });
 }

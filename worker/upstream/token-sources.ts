@@ -19,7 +19,7 @@ import {
   type TokenLease,
   type TokenSource,
 } from "../../src/index.ts";
-import type { BrokerConfig, ConfigProblem } from "../config/parse.ts";
+import type { BrokerConfig, ConfigProblem } from "../config/config.ts";
 import type { Failure } from "../oauth/failure.ts";
 import {
   type BrokerScope,
@@ -28,6 +28,7 @@ import {
   providerScopeOf,
   SCOPES,
 } from "../oauth/scopes.ts";
+import { ok, type Result } from "../result.ts";
 
 /** How a provider's token goes on a request: `token: <jwt>` for iPOSpays, Bearer otherwise. */
 export interface TokenApplication {
@@ -108,7 +109,7 @@ export function createProviderTokens(
   kv: KVNamespace,
   runtime: RuntimeOptions,
   lease?: TokenLease,
-): { ok: true; tokens: ProviderTokens } | { ok: false; problem: ConfigProblem } {
+): Result<ProviderTokens, ConfigProblem> {
   const store = createKvStore(
     createEncryptedKv(kv, { keys: [{ id: ENCRYPTION_KEY_ID, secret: config.encryptionKey }] }),
     runtime.now === undefined ? {} : { now: runtime.now },
@@ -120,7 +121,7 @@ export function createProviderTokens(
       provider = providerFor(config, scope);
     } catch (error) {
       const problem = isEdgeTokenError(error) ? error.message : "is invalid";
-      return { ok: false, problem: { field: `${VAR_PREFIX[providerOf(scope)]}_*`, problem } };
+      return { ok: false, failure: { field: `${VAR_PREFIX[providerOf(scope)]}_*`, problem } };
     }
     if (provider !== undefined) {
       // The lease makes one isolate in the fleet call the provider per scope (and spend a
@@ -128,14 +129,11 @@ export function createProviderTokens(
       sources.set(scope, createTokenSource(provider, { store, runtime, lease }));
     }
   }
-  return {
-    ok: true,
-    tokens: {
-      source: (scope) => sources.get(scope),
-      apiBase: (provider) => config.providers[provider]?.apiBaseUrl,
-      scopes: () => [...sources.keys()],
-    },
-  };
+  return ok({
+    source: (scope) => sources.get(scope),
+    apiBase: (provider) => config.providers[provider]?.apiBaseUrl,
+    scopes: () => [...sources.keys()],
+  });
 }
 
 /** A provider that would not give a token, as the failure the caller sees (and a log line). */
