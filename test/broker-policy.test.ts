@@ -3,7 +3,7 @@
  * may have, and that a token exchange only ever narrows.
  */
 import { describe, expect, it } from "vitest";
-import type { ClientPolicy } from "../worker/config/config.ts";
+import type { ClientPolicy } from "../worker/oauth/client-policy.ts";
 import {
   chooseAudience,
   chooseLifetime,

@@ -8,17 +8,9 @@
 import type { RuntimeOptions } from "../src/index.ts";
 import type { Call, Moment } from "./context.ts";
 import { refreshProviderTokens } from "./cron.ts";
-import { type Failure, isFailure } from "./oauth/failure.ts";
+import { type Failure, isFailure, type Result } from "./oauth/failure.ts";
 import { errorResponse } from "./oauth/wire-errors.ts";
-import type { Result } from "./result.ts";
 import { type Route, route } from "./routes.ts";
-import {
-  type BrokerTokenAnswer,
-  type ProviderTokenAnswer,
-  rpcBrokerToken,
-  rpcProviderToken,
-  serviceError,
-} from "./rpc/calls.ts";
 import { type BrokerEnv, type BrokerState, buildState } from "./state.ts";
 
 /** The escape hatches: what tests replace. */
@@ -31,22 +23,15 @@ export interface Broker {
   fetch(request: Request, env: BrokerEnv, ctx: ExecutionContext): Promise<Response>;
   scheduled(controller: ScheduledController, env: BrokerEnv, ctx: ExecutionContext): Promise<void>;
   /**
-   * RPC `brokerToken` (`rpc/service.ts`): `props` are the service binding's, naming the client.
-   * Throws a `BrokerServiceError` (`rpc/calls.ts`) when refused.
+   * Runs an RPC call (`rpc/service.ts`) with the clock read once and the state built: the call's
+   * answer, the configuration's failure, or `server_error` for an exception no check anticipated.
    */
-  brokerToken(
-    props: unknown,
-    request: unknown,
+  call<T>(
+    name: string,
     env: BrokerEnv,
     ctx: ExecutionContext,
-  ): Promise<BrokerTokenAnswer>;
-  /** RPC `providerToken`, likewise. */
-  providerToken(
-    props: unknown,
-    scope: unknown,
-    env: BrokerEnv,
-    ctx: ExecutionContext,
-  ): Promise<ProviderTokenAnswer>;
+    work: (at: Moment) => Promise<Result<T>>,
+  ): Promise<Result<T>>;
 }
 
 async function dispatch(found: Route, call: Call): Promise<Response> {
@@ -73,19 +58,6 @@ function logUnexpected(where: string, error: unknown): void {
   );
 }
 
-/** An RPC call's answer, or the `BrokerServiceError` it is refused with. */
-async function answerCall<T>(method: string, call: () => Promise<Result<T>>): Promise<T> {
-  let answer: Result<T>;
-  try {
-    answer = await call();
-  } catch (error) {
-    logUnexpected(`rpc:${method}`, error);
-    answer = { ok: false, failure: { kind: "server_error" } };
-  }
-  if (answer.ok) return answer.value;
-  throw serviceError(answer.failure);
-}
-
 /**
  * Creates the broker's handlers. The Worker entry uses the defaults; tests pass the emulator's
  * fetch and a hand-moved clock.
@@ -107,18 +79,6 @@ export function createBroker(options: CreateBrokerOptions = {}): Broker {
     return state;
   }
 
-  /** An RPC call with the clock read once and the state built, or the configuration failure. */
-  async function withState<T>(
-    env: BrokerEnv,
-    ctx: ExecutionContext,
-    call: (at: Moment) => Promise<Result<T>>,
-  ): Promise<Result<T>> {
-    const at = now();
-    const built = await stateFor(env);
-    if (!built.ok) return built;
-    return call({ now: at, state: built.value, ctx });
-  }
-
   return {
     async fetch(request, env, ctx) {
       const at = now();
@@ -138,15 +98,16 @@ export function createBroker(options: CreateBrokerOptions = {}): Broker {
       if (!built.ok) return;
       await refreshProviderTokens(built.value, ctx);
     },
-    brokerToken(props, request, env, ctx) {
-      return answerCall("brokerToken", () =>
-        withState(env, ctx, (at) => rpcBrokerToken(at, props, request)),
-      );
-    },
-    providerToken(props, scope, env, ctx) {
-      return answerCall("providerToken", () =>
-        withState(env, ctx, (at) => rpcProviderToken(at, props, scope)),
-      );
+    async call(name, env, ctx, work) {
+      const at = now();
+      try {
+        const built = await stateFor(env);
+        if (!built.ok) return built;
+        return await work({ now: at, state: built.value, ctx });
+      } catch (error) {
+        logUnexpected(`rpc:${name}`, error);
+        return { ok: false, failure: { kind: "server_error" } };
+      }
     },
   };
 }

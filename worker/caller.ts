@@ -5,12 +5,12 @@
  * a token's client is counted once the token verifies.
  */
 
-import type { ClientPolicy } from "./config/config.ts";
 import type { Call, Moment } from "./context.ts";
 import { readForm } from "./http/body.ts";
 import { authenticateClient, presentedCredentials } from "./oauth/client-auth.ts";
+import type { ClientPolicy } from "./oauth/client-policy.ts";
+import { fail, ok, type Result } from "./oauth/failure.ts";
 import { takeRateLimit, UNKNOWN_CLIENTS } from "./rate-limit.ts";
-import { fail, ok, type Result } from "./result.ts";
 import {
   type AccessTokenClaims,
   type Verification,

@@ -5,7 +5,7 @@
  * broker passes its clock in, so tests move time instead of waiting.
  */
 import { DurableObject } from "cloudflare:workers";
-import { type ClientPolicy, DEFAULT_RATE_LIMIT } from "./config/config.ts";
+import { type ClientPolicy, DEFAULT_RATE_LIMIT } from "./oauth/client-policy.ts";
 import type { Failure } from "./oauth/failure.ts";
 
 export interface RateLimit {

@@ -6,8 +6,8 @@
 import { createDurableObjectLease, createEncryptedKv, type RuntimeOptions } from "../src/index.ts";
 import type { BrokerConfig } from "./config/config.ts";
 import { describeProblem, parseBrokerConfig } from "./config/parse.ts";
+import { ok, type Result } from "./oauth/failure.ts";
 import type { RateLimiter } from "./rate-limit.ts";
-import { ok, type Result } from "./result.ts";
 import { createRevocations, type Revocations } from "./tokens/revocations.ts";
 import {
   devKeySource,

@@ -2,26 +2,7 @@
  * The broker's configuration as the code sees it, once `parse.ts` has read and checked the
  * Worker's vars and secrets: clients and their policies, signing keys, provider settings.
  */
-import type { BrokerScope } from "../oauth/scopes.ts";
-
-/** The longest a broker token may live, whatever a client's policy says (issue 5). */
-export const MAX_LIFETIME_SECONDS = 900;
-
-/** A client of the broker and what it may have. */
-export interface ClientPolicy {
-  id: string;
-  /** `sha256:` + base64url of the secret's SHA-256. */
-  secretHash: string;
-  scopes: readonly BrokerScope[];
-  /** The first is the default when a request names no `resource`. */
-  audiences: readonly [string, ...string[]];
-  maxLifetime: number;
-  /** Browser origins that may use this client's tokens at the proxy. */
-  origins: readonly string[];
-  /** Whether it may have the providers' own tokens (`POST /provider-token`). */
-  providerTokens: boolean;
-  rateLimit: { requests: number; windowSeconds: number };
-}
+import type { ClientPolicy } from "../oauth/client-policy.ts";
 
 /** A P-256 private key as a JWK, with the `kid` it is published under. */
 export interface PrivateSigningJwk {
@@ -91,6 +72,3 @@ export interface ConfigProblem {
   field: string;
   problem: string;
 }
-
-/** A client's rate limit when its policy names none. */
-export const DEFAULT_RATE_LIMIT = { requests: 300, windowSeconds: 60 };

@@ -4,8 +4,9 @@
  * value, which may be a secret.
  */
 import * as v from "valibot";
-import { ok, type Result } from "../result.ts";
-import type { BrokerConfig, ClientPolicy, ConfigProblem, ProviderSettings } from "./config.ts";
+import type { ClientPolicy } from "../oauth/client-policy.ts";
+import { ok, type Result } from "../oauth/failure.ts";
+import type { BrokerConfig, ConfigProblem, ProviderSettings } from "./config.ts";
 import { type Env, EnvSchema, MUST } from "./schema.ts";
 
 /** The configuration, or where it is wrong. */

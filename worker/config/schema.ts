@@ -3,8 +3,8 @@
  * a problem is reported by what the field must be — never by its value, which may be a secret.
  */
 import * as v from "valibot";
+import { DEFAULT_RATE_LIMIT, MAX_LIFETIME_SECONDS } from "../oauth/client-policy.ts";
 import { SCOPES } from "../oauth/scopes.ts";
-import { DEFAULT_RATE_LIMIT, MAX_LIFETIME_SECONDS } from "./config.ts";
 
 /** Custom messages start with this, so they can be told from valibot's (which quote the input). */
 export const MUST = "must ";

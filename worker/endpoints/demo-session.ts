@@ -37,5 +37,7 @@ export async function demoSessionEndpoint(call: Call): Promise<Response | Failur
   if (resource !== null) params.set("resource", resource);
   const granted = clientCredentialsGrant(params, client);
   if (!granted.ok) return granted.failure;
-  return Response.json(await issueToken(call, granted.value), { headers: NO_STORE });
+  return Response.json(await issueToken(call.state.keys, call, granted.value), {
+    headers: NO_STORE,
+  });
 }

@@ -21,7 +21,12 @@ export async function providerTokenEndpoint(call: Call): Promise<Response | Fail
   if (!form.ok) return form.failure;
   const found = await clientByCredentials(call, form.value);
   if (!found.ok) return found.failure;
-  const answer = await providerTokenFor(call, found.value, form.value.get("scope"));
+  const answer = await providerTokenFor(
+    call.state.providers,
+    found.value,
+    form.value.get("scope"),
+    call,
+  );
   if (!answer.ok) return answer.failure;
   return Response.json(answer.value, { headers: NO_STORE });
 }

@@ -4,11 +4,11 @@
  */
 
 import { clientByCredentials, countRequest, presentsCredentials, verifyToken } from "../caller.ts";
-import type { ClientPolicy } from "../config/config.ts";
 import type { Call } from "../context.ts";
 import { readForm } from "../http/body.ts";
 import { NO_STORE } from "../http/cache-headers.ts";
-import type { Failure } from "../oauth/failure.ts";
+import type { ClientPolicy } from "../oauth/client-policy.ts";
+import { type Failure, fail, type Result } from "../oauth/failure.ts";
 import {
   checkExchangeParameters,
   clientCredentialsGrant,
@@ -17,7 +17,6 @@ import {
   type Grant,
   tokenExchangeGrant,
 } from "../oauth/grants.ts";
-import { fail, type Result } from "../result.ts";
 import { issueToken } from "../tokens/issue.ts";
 
 interface Exchanged {
@@ -89,5 +88,7 @@ export async function tokenEndpoint(call: Call): Promise<Response | Failure> {
   const granted = await grantFor(call, form.value);
   if (!granted.ok) return granted.failure;
   const { grant, subjectJti } = granted.value;
-  return Response.json(await issueToken(call, grant, subjectJti), { headers: NO_STORE });
+  return Response.json(await issueToken(call.state.keys, call, grant, subjectJti), {
+    headers: NO_STORE,
+  });
 }

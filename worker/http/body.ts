@@ -4,7 +4,7 @@
  * each parameter at most once (RFC 6749 §3.2).
  */
 import { readUpTo } from "../../src/capped-body.ts";
-import { fail, ok, type Result } from "../result.ts";
+import { fail, ok, type Result } from "../oauth/failure.ts";
 
 /** The OAuth endpoints' body limit. */
 export const FORM_LIMIT_BYTES = 16 * 1024;

@@ -5,9 +5,8 @@
  * same hash and comparison as a known one, and both fail the same way.
  */
 import { base64url } from "jose";
-import type { ClientPolicy } from "../config/config.ts";
-import { fail, ok, type Result } from "../result.ts";
-import type { Failure } from "./failure.ts";
+import type { ClientPolicy } from "./client-policy.ts";
+import { type Failure, fail, ok, type Result } from "./failure.ts";
 
 /** What a request presented, before it is checked. */
 export interface PresentedCredentials {

@@ -44,6 +44,21 @@ export type Failure =
   /** A bug: an exception no check anticipated. Logged by name only. */
   | { kind: "server_error" };
 
+/**
+ * A value, or the reason there is none: the one shape every check in the broker answers with.
+ * The reason is a request's {@link Failure} unless the type says otherwise (a configuration
+ * problem, why a token was rejected).
+ */
+export type Result<T, Reason = Failure> = { ok: true; value: T } | { ok: false; failure: Reason };
+
+export function ok<T>(value: T): Result<T, never> {
+  return { ok: true, value };
+}
+
+export function fail<T = never>(failure: Failure): Result<T> {
+  return { ok: false, failure };
+}
+
 /** Tells a failure from a response in a handler's answer. */
 export function isFailure(value: Response | Failure): value is Failure {
   return !(value instanceof Response);

@@ -4,8 +4,8 @@
  * {@link Failure}. A grant only ever narrows — scope and lifetime are each the smallest of what
  * was asked and what every party allows, and an exchange keeps its subject's audience.
  */
-import type { ClientPolicy } from "../config/config.ts";
-import { fail, ok, type Result } from "../result.ts";
+import type { ClientPolicy } from "./client-policy.ts";
+import { fail, ok, type Result } from "./failure.ts";
 import { type BrokerScope, isBrokerScope } from "./scopes.ts";
 
 /** A broker token's life when the request does not ask for less (issue 5: five minutes). */

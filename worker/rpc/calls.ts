@@ -10,12 +10,11 @@
  * description: never a token, a secret or anything copied from the call.
  */
 import { countRequest } from "../caller.ts";
-import type { ClientPolicy } from "../config/config.ts";
 import type { Moment } from "../context.ts";
-import type { Failure } from "../oauth/failure.ts";
+import type { ClientPolicy } from "../oauth/client-policy.ts";
+import { type Failure, fail, ok, type Result } from "../oauth/failure.ts";
 import { clientCredentialsGrant } from "../oauth/grants.ts";
 import { wireError } from "../oauth/wire-errors.ts";
-import { fail, ok, type Result } from "../result.ts";
 import { type IssuedToken, issueToken } from "../tokens/issue.ts";
 import { type ProviderTokenAnswer, providerTokenFor } from "../upstream/provider-token.ts";
 
@@ -64,6 +63,12 @@ export function serviceError(failure: Failure): BrokerServiceError {
       ? failure.retryAfterSeconds
       : undefined;
   return new BrokerServiceError(body.error, body.error_description, retry);
+}
+
+/** A call's value, or the {@link BrokerServiceError} its failure is refused with. */
+export function answered<T>(answer: Result<T>): T {
+  if (answer.ok) return answer.value;
+  throw serviceError(answer.failure);
 }
 
 const INVALID_CLIENT: Failure = { kind: "invalid_client" };
@@ -136,7 +141,8 @@ export async function rpcBrokerToken(
   const grant = clientCredentialsGrant(params.value, client.value);
   if (!grant.ok) return grant;
   const { access_token, token_type, expires_in, scope } = await issueToken(
-    { ...at, issuer },
+    at.state.keys,
+    { now: at.now, issuer },
     grant.value,
   );
   return ok({ access_token, token_type, expires_in, scope });
@@ -153,5 +159,5 @@ export async function rpcProviderToken(
   if (scope !== undefined && scope !== null && typeof scope !== "string") {
     return fail({ kind: "invalid_request", detail: "scope must be a string." });
   }
-  return providerTokenFor(at, client.value, scope ?? null);
+  return providerTokenFor(at.state.providers, client.value, scope ?? null, at);
 }

@@ -9,11 +9,14 @@
 import { WorkerEntrypoint } from "cloudflare:workers";
 import type { Broker } from "../broker.ts";
 import type { BrokerEnv } from "../state.ts";
-import type {
-  BrokerServiceProps,
-  BrokerTokenAnswer,
-  BrokerTokenRequest,
-  ProviderTokenAnswer,
+import {
+  answered,
+  type BrokerServiceProps,
+  type BrokerTokenAnswer,
+  type BrokerTokenRequest,
+  type ProviderTokenAnswer,
+  rpcBrokerToken,
+  rpcProviderToken,
 } from "./calls.ts";
 
 /** What the entrypoint offers over RPC: the type a calling Worker gives its binding. */
@@ -32,11 +35,21 @@ export function createBrokerService(broker: Broker) {
     implements BrokerServiceApi
   {
     async brokerToken(request: BrokerTokenRequest = {}): Promise<BrokerTokenAnswer> {
-      return await broker.brokerToken(this.ctx.props, request, this.env, this.ctx);
+      const props: unknown = this.ctx.props;
+      return answered(
+        await broker.call("brokerToken", this.env, this.ctx, (at) =>
+          rpcBrokerToken(at, props, request),
+        ),
+      );
     }
 
     async providerToken(scope: string): Promise<ProviderTokenAnswer> {
-      return await broker.providerToken(this.ctx.props, scope, this.env, this.ctx);
+      const props: unknown = this.ctx.props;
+      return answered(
+        await broker.call("providerToken", this.env, this.ctx, (at) =>
+          rpcProviderToken(at, props, scope),
+        ),
+      );
     }
   };
 }

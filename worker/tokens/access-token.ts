@@ -6,8 +6,8 @@
  */
 import { base64url, jwtVerify, SignJWT } from "jose";
 import * as v from "valibot";
+import { ok, type Result } from "../oauth/failure.ts";
 import type { Grant } from "../oauth/grants.ts";
-import { ok, type Result } from "../result.ts";
 import type { KeySet, SigningKey } from "./signing-keys.ts";
 
 /** The claims of a broker token (RFC 9068 §2.2, RFC 8693 §4.1 for `act`). */

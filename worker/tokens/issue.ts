@@ -4,9 +4,9 @@
  * current key and writes the audit line.
  */
 import { audit } from "../audit.ts";
-import type { Moment } from "../context.ts";
 import { type Grant, TOKEN_TYPE_ACCESS_TOKEN } from "../oauth/grants.ts";
 import { claimsFor, signAccessToken } from "./access-token.ts";
+import type { KeySource } from "./signing-keys.ts";
 
 /** The RFC 6749 §5.1 body of an issued token. */
 export interface IssuedToken {
@@ -22,13 +22,14 @@ export interface IssuedToken {
  * for every way into the broker. `subjectJti` for an exchange.
  */
 export async function issueToken(
-  at: Moment & { issuer: string },
+  keys: KeySource,
+  at: { now: number; issuer: string },
   grant: Grant,
   subjectJti?: string,
 ): Promise<IssuedToken> {
-  const keys = await at.state.keys.current(at.now);
+  const current = await keys.current(at.now);
   const claims = claimsFor(grant, at.issuer, at.now);
-  const accessToken = await signAccessToken(claims, keys.signing);
+  const accessToken = await signAccessToken(claims, current.signing);
   audit(
     {
       event: subjectJti === undefined ? "token_issued" : "token_exchanged",

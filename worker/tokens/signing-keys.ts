@@ -18,10 +18,12 @@ import {
   type JWK,
   type JWTVerifyGetKey,
 } from "jose";
+
 import * as v from "valibot";
 import type { KvNamespaceLike } from "../../src/index.ts";
-import { MAX_LIFETIME_SECONDS, type PrivateSigningJwk } from "../config/config.ts";
-import { ok, type Result } from "../result.ts";
+import type { PrivateSigningJwk } from "../config/config.ts";
+import { MAX_LIFETIME_SECONDS } from "../oauth/client-policy.ts";
+import { ok, type Result } from "../oauth/failure.ts";
 
 export interface SigningKey {
   kid: string;

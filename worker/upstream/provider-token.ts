@@ -4,13 +4,17 @@
  * and the audit line. `POST /provider-token` and the RPC entrypoint's `providerToken` both end
  * here, after they have found and counted the client their own way.
  */
-import type { Token } from "../../src/index.ts";
+import type { Token, WaitUntil } from "../../src/index.ts";
 import { audit } from "../audit.ts";
-import type { ClientPolicy } from "../config/config.ts";
-import type { Moment } from "../context.ts";
+import type { ClientPolicy } from "../oauth/client-policy.ts";
+import { fail, ok, type Result } from "../oauth/failure.ts";
 import { type BrokerScope, isBrokerScope, providerOf } from "../oauth/scopes.ts";
-import { fail, ok, type Result } from "../result.ts";
-import { APPLICATION, providerFailure, type TokenApplication } from "./token-sources.ts";
+import {
+  APPLICATION,
+  type ProviderTokens,
+  providerFailure,
+  type TokenApplication,
+} from "./token-sources.ts";
 
 /** Exactly one known scope. */
 export function providerScope(value: string | null): Result<BrokerScope> {
@@ -47,9 +51,10 @@ export interface ProviderTokenAnswer {
  * audit line. The endpoint and the RPC entrypoint both end here.
  */
 export async function providerTokenFor(
-  at: Moment,
+  tokens: ProviderTokens,
   client: ClientPolicy,
   requested: string | null,
+  at: { now: number; ctx: WaitUntil },
 ): Promise<Result<ProviderTokenAnswer>> {
   if (!client.providerTokens) {
     return fail({
@@ -63,7 +68,7 @@ export async function providerTokenFor(
     return fail({ kind: "invalid_scope", detail: "This client may not have that scope." });
   }
   const provider = providerOf(scope.value);
-  const source = at.state.providers.source(scope.value);
+  const source = tokens.source(scope.value);
   if (source === undefined) return fail({ kind: "provider_not_configured", provider });
   let token: Token;
   try {

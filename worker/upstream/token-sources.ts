@@ -20,7 +20,7 @@ import {
   type TokenSource,
 } from "../../src/index.ts";
 import type { BrokerConfig, ConfigProblem } from "../config/config.ts";
-import type { Failure } from "../oauth/failure.ts";
+import { type Failure, ok, type Result } from "../oauth/failure.ts";
 import {
   type BrokerScope,
   type ProviderName,
@@ -28,7 +28,6 @@ import {
   providerScopeOf,
   SCOPES,
 } from "../oauth/scopes.ts";
-import { ok, type Result } from "../result.ts";
 
 /** How a provider's token goes on a request: `token: <jwt>` for iPOSpays, Bearer otherwise. */
 export interface TokenApplication {
