@@ -7,15 +7,17 @@
 
 import type { Call, Moment } from "./context.ts";
 import { readForm } from "./http/body.ts";
-import { authenticateClient, presentedCredentials } from "./oauth/client-auth.ts";
+import { authenticateClient } from "./oauth/client-auth.ts";
 import type { ClientPolicy } from "./oauth/client-policy.ts";
 import { fail, ok, type Result } from "./oauth/failure.ts";
-import { takeRateLimit, UNKNOWN_CLIENTS } from "./rate-limit.ts";
 import {
-  type AccessTokenClaims,
-  type Verification,
-  verifyAccessToken,
-} from "./tokens/access-token.ts";
+  bearerToken,
+  hasBearerScheme,
+  presentedCredentials,
+} from "./oauth/presented-credentials.ts";
+import { countRequest, takeRateLimit, UNKNOWN_CLIENTS } from "./rate-limit.ts";
+import type { AccessTokenClaims } from "./tokens/claims.ts";
+import { type Verification, verifyAccessToken } from "./tokens/verify.ts";
 
 /** Checks a token of ours; `audience` when the endpoint is a resource with one. */
 export async function verifyToken(
@@ -31,24 +33,6 @@ export async function verifyToken(
     now: call.now,
     isRevoked: (jti) => revocations.isRevoked(jti),
   });
-}
-
-/** Counts a request of `client` against its rate limit. */
-export async function countRequest(
-  call: Moment,
-  client: ClientPolicy,
-): Promise<Result<ClientPolicy>> {
-  const limited = await takeRateLimit(call.state.limiter, client, call.now);
-  return limited === undefined ? ok(client) : fail(limited);
-}
-
-/** Whether the request carries client credentials at all (Basic, or `client_id` in the form). */
-export function presentsCredentials(request: Request, form: URLSearchParams): boolean {
-  return (
-    /^basic\b/i.test(request.headers.get("authorization") ?? "") ||
-    form.has("client_id") ||
-    form.has("client_secret")
-  );
 }
 
 /**
@@ -86,19 +70,6 @@ export async function clientAskingAbout(
     return fail({ kind: "invalid_request", detail: "token is required." });
   }
   return ok({ client: client.value, token });
-}
-
-/** `Authorization: Bearer <token>` (RFC 6750 §2.1); `null` when the header is not Bearer. */
-export function bearerToken(request: Request): string | null {
-  const match = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(
-    request.headers.get("authorization") ?? "",
-  );
-  return match?.[1] ?? null;
-}
-
-/** Whether the request tries to authenticate with a bearer token at all. */
-export function hasBearerScheme(request: Request): boolean {
-  return /^bearer\b/i.test(request.headers.get("authorization") ?? "");
 }
 
 /** The caller of a protected endpoint: a live broker token for `audience`, its client, counted. */

@@ -6,7 +6,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { type ClientPolicy, DEFAULT_RATE_LIMIT } from "./oauth/client-policy.ts";
-import type { Failure } from "./oauth/failure.ts";
+import { type Failure, fail, ok, type Result } from "./oauth/failure.ts";
 
 export interface RateLimit {
   requests: number;
@@ -89,4 +89,13 @@ export async function takeRateLimit(
     );
     return undefined;
   }
+}
+
+/** Counts a request of `client` against its rate limit: the client, or `rate_limited`. */
+export async function countRequest<Client extends Limited>(
+  at: { now: number; state: { limiter: DurableObjectNamespace<RateLimiter> } },
+  client: Client,
+): Promise<Result<Client>> {
+  const limited = await takeRateLimit(at.state.limiter, client, at.now);
+  return limited === undefined ? ok(client) : fail(limited);
 }

@@ -6,13 +6,13 @@
  * it with a client that matters.
  */
 
-import { countRequest } from "../caller.ts";
 import type { Call } from "../context.ts";
 import { readForm } from "../http/body.ts";
 import { NO_STORE } from "../http/cache-headers.ts";
 import type { Failure } from "../oauth/failure.ts";
 import { clientCredentialsGrant } from "../oauth/grants.ts";
 import { SCOPE_SHAPE } from "../oauth/scopes.ts";
+import { countRequest } from "../rate-limit.ts";
 import { issueToken } from "../tokens/issue.ts";
 
 /** Page tokens live two minutes: long enough to pay, short enough not to matter if they leak. */

@@ -9,7 +9,7 @@ import { clientAskingAbout, verifyToken } from "../caller.ts";
 import type { Call } from "../context.ts";
 import { NO_STORE } from "../http/cache-headers.ts";
 import type { Failure } from "../oauth/failure.ts";
-import { isHolderOrSubject } from "../tokens/access-token.ts";
+import { isHolderOrSubject } from "../tokens/claims.ts";
 
 const INACTIVE = { active: false };
 

@@ -7,11 +7,12 @@
  * path of the provider's API. A bearer token is `invalid_client`. The answer says how to attach
  * the token.
  */
-import { clientByCredentials, hasBearerScheme } from "../caller.ts";
+import { clientByCredentials } from "../caller.ts";
 import type { Call } from "../context.ts";
 import { readForm } from "../http/body.ts";
 import { NO_STORE } from "../http/cache-headers.ts";
 import type { Failure } from "../oauth/failure.ts";
+import { hasBearerScheme } from "../oauth/presented-credentials.ts";
 import { providerTokenFor } from "../upstream/provider-token.ts";
 
 export async function providerTokenEndpoint(call: Call): Promise<Response | Failure> {

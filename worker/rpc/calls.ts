@@ -9,12 +9,13 @@
  * answer (`invalid_scope`, `unauthorized_client`, `rate_limited`, …), with the endpoint's own
  * description: never a token, a secret or anything copied from the call.
  */
-import { countRequest } from "../caller.ts";
+
 import type { Moment } from "../context.ts";
 import type { ClientPolicy } from "../oauth/client-policy.ts";
 import { type Failure, fail, ok, type Result } from "../oauth/failure.ts";
 import { clientCredentialsGrant } from "../oauth/grants.ts";
 import { wireError } from "../oauth/wire-errors.ts";
+import { countRequest } from "../rate-limit.ts";
 import { type IssuedToken, issueToken } from "../tokens/issue.ts";
 import { type ProviderTokenAnswer, providerTokenFor } from "../upstream/provider-token.ts";
 

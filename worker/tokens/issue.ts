@@ -5,7 +5,8 @@
  */
 import { audit } from "../audit.ts";
 import { type Grant, TOKEN_TYPE_ACCESS_TOKEN } from "../oauth/grants.ts";
-import { claimsFor, signAccessToken } from "./access-token.ts";
+import { claimsFor } from "./claims.ts";
+import { signAccessToken } from "./sign.ts";
 import type { KeySource } from "./signing-keys.ts";
 
 /** The RFC 6749 §5.1 body of an issued token. */

@@ -1,74 +1,14 @@
 /**
- * Broker access tokens: RFC 9068 JWTs (`typ: at+jwt`) signed ES256 with a `kid`, and their
- * verification — ES256 only, our issuer, our keys, the clock passed in, and the `jti` (and, for
- * an exchanged token, the `root_jti` it was exchanged from) checked against revocations. Every
- * way a token can fail is one answer to the caller; the reason is kept for tests and logs only.
+ * Verifying a broker access token — ES256 only, our issuer, our keys, the clock passed in, and
+ * the `jti` (and, for an exchanged token, the `root_jti` it was exchanged from) checked against
+ * revocations. Every way a token can fail is one answer to the caller; the reason is kept for
+ * tests and logs only.
  */
-import { base64url, jwtVerify, SignJWT } from "jose";
+import { jwtVerify } from "jose";
 import * as v from "valibot";
 import { ok, type Result } from "../oauth/failure.ts";
-import type { Grant } from "../oauth/grants.ts";
-import type { KeySet, SigningKey } from "./signing-keys.ts";
-
-/** The claims of a broker token (RFC 9068 §2.2, RFC 8693 §4.1 for `act`). */
-export interface AccessTokenClaims {
-  iss: string;
-  sub: string;
-  aud: string;
-  exp: number;
-  iat: number;
-  jti: string;
-  client_id: string;
-  scope: string;
-  act?: { sub: string } | undefined;
-  /**
-   * Not registered: the `jti` of the token this one was exchanged from, directly or through other
-   * exchanges — the one `client_credentials` issued. Absent on that token itself. Revoking the
-   * root revokes every token exchanged from it.
-   */
-  root_jti?: string | undefined;
-}
-
-export const ACCESS_TOKEN_TYPE = "at+jwt";
-
-/** 128 random bits, base64url: unguessable, and safe in a KV key name. */
-export function newJti(): string {
-  return base64url.encode(crypto.getRandomValues(new Uint8Array(16)));
-}
-
-/** The claims a grant becomes at `now` (epoch ms). */
-export function claimsFor(grant: Grant, issuer: string, now: number): AccessTokenClaims {
-  const iat = Math.floor(now / 1000);
-  return {
-    iss: issuer,
-    sub: grant.subject,
-    aud: grant.audience,
-    exp: iat + grant.lifetime,
-    iat,
-    jti: newJti(),
-    client_id: grant.clientId,
-    scope: grant.scopes.join(" "),
-    ...(grant.actor === undefined ? {} : { act: { sub: grant.actor } }),
-    ...(grant.rootJti === undefined ? {} : { root_jti: grant.rootJti }),
-  };
-}
-
-/**
- * Whether the client `clientId` may revoke or introspect a token: it holds it (`client_id`) or
- * the token was first issued to it (`sub`, the subject of an exchange).
- */
-export function isHolderOrSubject(
-  claims: Pick<AccessTokenClaims, "client_id" | "sub">,
-  clientId: string,
-): boolean {
-  return claims.client_id === clientId || claims.sub === clientId;
-}
-
-export function signAccessToken(claims: AccessTokenClaims, key: SigningKey): Promise<string> {
-  return new SignJWT({ ...claims })
-    .setProtectedHeader({ alg: "ES256", typ: ACCESS_TOKEN_TYPE, kid: key.kid })
-    .sign(key.privateKey);
-}
+import { ACCESS_TOKEN_TYPE, type AccessTokenClaims } from "./claims.ts";
+import type { KeySet } from "./signing-keys.ts";
 
 /** Why a token was not accepted. Never shown to the caller. */
 export type RejectReason = "malformed" | "signature" | "claims" | "expired" | "revoked";
