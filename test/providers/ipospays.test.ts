@@ -6,9 +6,9 @@ import {
   ipospaysRefreshRequest,
   processIposPaysResponse,
   Token,
-} from "../src/index.ts";
-import { unsignedJwt } from "./support/jwt.ts";
-import { sent, thrown } from "./support/sent.ts";
+} from "../../src/index.ts";
+import { unsignedJwt } from "../support/jwt.ts";
+import { sent, thrown } from "../support/sent.ts";
 
 const T0 = Date.parse("2026-11-23T12:00:00Z");
 const API_KEY = "ipos-api-KEY-9c1e";

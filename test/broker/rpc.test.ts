@@ -9,9 +9,9 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { exports } from "cloudflare:workers";
 import { createLocalJWKSet, type JSONWebKeySet, jwtVerify } from "jose";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import { createEmulator } from "../src/emulator/index.ts";
-import type { BrokerServiceError } from "../worker/rpc.ts";
-import { type BrokerServiceApi, createBrokerService } from "../worker/service.ts";
+import { createEmulator } from "../../src/emulator/index.ts";
+import type { BrokerServiceError } from "../../worker/rpc.ts";
+import { type BrokerServiceApi, createBrokerService } from "../../worker/service.ts";
 import {
   AUDIENCE,
   brokerWorld,
@@ -22,7 +22,7 @@ import {
   SHOP,
   type TestClient,
   type World,
-} from "./support/broker.ts";
+} from "../support/broker.ts";
 
 beforeEach(() => {
   quietLogs();

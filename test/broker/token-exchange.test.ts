@@ -4,8 +4,8 @@
  * ever narrows.
  */
 import { beforeEach, describe, expect, it } from "vitest";
-import { type BrokerOptions, broker, createTokenSource } from "../src/index.ts";
-import { SCOPES } from "../worker/scopes.ts";
+import { type BrokerOptions, broker, createTokenSource } from "../../src/index.ts";
+import { SCOPES } from "../../worker/scopes.ts";
 import {
   AUDIENCE,
   basic,
@@ -20,7 +20,7 @@ import {
   quietLogs,
   SHOP,
   type World,
-} from "./support/broker.ts";
+} from "../support/broker.ts";
 
 const EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange";
 const ACCESS_TOKEN = "urn:ietf:params:oauth:token-type:access_token";

@@ -4,7 +4,7 @@
  */
 import { env } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
-import { gcra } from "../worker/rate-limit.ts";
+import { gcra } from "../../worker/rate-limit.ts";
 import {
   AUDIENCE,
   basic,
@@ -14,7 +14,7 @@ import {
   SHOP,
   type TestClient,
   type World,
-} from "./support/broker.ts";
+} from "../support/broker.ts";
 
 beforeEach(() => {
   quietLogs();

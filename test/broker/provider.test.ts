@@ -3,7 +3,7 @@
  * encrypted KV cache; and the cron trigger that keeps them warm so no request waits.
  */
 import { beforeEach, describe, expect, it } from "vitest";
-import { SCOPES } from "../worker/scopes.ts";
+import { SCOPES } from "../../worker/scopes.ts";
 import {
   AUDIENCE,
   brokerWorld,
@@ -14,7 +14,7 @@ import {
   SHOP,
   type TestClient,
   type World,
-} from "./support/broker.ts";
+} from "../support/broker.ts";
 
 const HOUR = 3_600_000;
 const AUTH_CALLS = [

@@ -10,8 +10,8 @@ import {
   prune,
   rotate,
   type StoredKey,
-} from "../worker/signing-keys.ts";
-import { brokerWorld, headerOf, quietLogs, SHOP, type World } from "./support/broker.ts";
+} from "../../worker/signing-keys.ts";
+import { brokerWorld, headerOf, quietLogs, SHOP, type World } from "../support/broker.ts";
 
 const RING = "edgetoken:broker:v1:signing-keys";
 const HOUR = 3_600_000;

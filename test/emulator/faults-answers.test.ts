@@ -10,8 +10,8 @@ import {
   DEFAULT_ACCOUNTS,
   type Emulator,
   type Fault,
-} from "../src/emulator/index.ts";
-import worker from "../worker/emulator.ts";
+} from "../../src/emulator/index.ts";
+import worker from "../../worker/emulator.ts";
 import {
   BASE,
   get,
@@ -32,7 +32,7 @@ import {
   T0,
   transact,
   verified,
-} from "./support/emulator-wire.ts";
+} from "../support/emulator-wire.ts";
 
 const MINUTE = 60_000;
 const HTTP_DATE_T0 = new Date(T0).toUTCString();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { clockSkew, jwtExpiry, tokenExpiry } from "../src/index.ts";
-import { unsignedJwt } from "./support/jwt.ts";
+import { clockSkew, jwtExpiry, tokenExpiry } from "../../src/index.ts";
+import { unsignedJwt } from "../support/jwt.ts";
 
 const T0 = Date.parse("2026-11-23T12:00:00Z");
 const minutes = (n: number): number => n * 60_000;

@@ -5,9 +5,9 @@
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { createLocalJWKSet, jwtVerify } from "jose";
 import { beforeEach, describe, expect, it } from "vitest";
-import { createEmulator } from "../src/emulator/index.ts";
-import { createBroker } from "../worker/broker.ts";
-import { SCOPES } from "../worker/scopes.ts";
+import { createEmulator } from "../../src/emulator/index.ts";
+import { createBroker } from "../../worker/broker.ts";
+import { SCOPES } from "../../worker/scopes.ts";
 import {
   AUDIENCE,
   basic,
@@ -19,7 +19,7 @@ import {
   newSigningKey,
   quietLogs,
   SHOP,
-} from "./support/broker.ts";
+} from "../support/broker.ts";
 
 beforeEach(() => {
   quietLogs();

@@ -11,7 +11,7 @@ import {
   storeKeyName,
   Token,
   type TokenInit,
-} from "../src/index.ts";
+} from "../../src/index.ts";
 
 // KV storage is shared by every test in this file: each test uses its own key names.
 

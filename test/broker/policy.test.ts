@@ -3,7 +3,7 @@
  * may have, and that a token exchange only ever narrows.
  */
 import { describe, expect, it } from "vitest";
-import type { ClientPolicy } from "../worker/config.ts";
+import type { ClientPolicy } from "../../worker/config.ts";
 import {
   chooseAudience,
   chooseLifetime,
@@ -11,7 +11,7 @@ import {
   grantScopes,
   requestedScopes,
   tokenExchangeGrant,
-} from "../worker/policy.ts";
+} from "../../worker/policy.ts";
 
 const CLIENT: ClientPolicy = {
   id: "shop",

@@ -20,7 +20,7 @@ import {
   tampered,
   transact,
   verified,
-} from "./support/emulator-wire.ts";
+} from "../support/emulator-wire.ts";
 
 const MINUTE = 60_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

@@ -19,7 +19,7 @@ import {
   T0,
   tampered,
   verified,
-} from "./support/emulator-wire.ts";
+} from "../support/emulator-wire.ts";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const TO_THE_MINUTE = /^\d{4}-\d\d-\d\dT\d\d:\d\dZ$/;

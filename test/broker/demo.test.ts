@@ -3,8 +3,8 @@
  * provider using it the way the page does: a narrowed token, then a payment through the proxy.
  */
 import { beforeEach, describe, expect, it } from "vitest";
-import { broker, createTokenSource } from "../src/index.ts";
-import { brokerWorld, ISSUER, PAYROLL, payloadOf, quietLogs, SHOP } from "./support/broker.ts";
+import { broker, createTokenSource } from "../../src/index.ts";
+import { brokerWorld, ISSUER, PAYROLL, payloadOf, quietLogs, SHOP } from "../support/broker.ts";
 
 beforeEach(() => {
   quietLogs();

@@ -4,7 +4,7 @@
  */
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { createEmulator } from "../src/emulator/index.ts";
+import { createEmulator } from "../../src/emulator/index.ts";
 import {
   createKvStore,
   createTokenSource,
@@ -14,8 +14,8 @@ import {
   papaya,
   paymentsGate,
   type TokenSource,
-} from "../src/index.ts";
-import { Clock } from "./support/double.ts";
+} from "../../src/index.ts";
+import { Clock } from "../support/double.ts";
 
 const HOUR = 3_600_000;
 const EMULATOR = "https://emulator.test";

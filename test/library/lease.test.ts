@@ -4,7 +4,7 @@
  */
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { createEmulator } from "../src/emulator/index.ts";
+import { createEmulator } from "../../src/emulator/index.ts";
 import {
   createDurableObjectLease,
   createKvStore,
@@ -14,8 +14,8 @@ import {
   paymentsGate,
   type TokenLease,
   TokenLeaseObject,
-} from "../src/index.ts";
-import { Clock, doubleProvider, FakeServer } from "./support/double.ts";
+} from "../../src/index.ts";
+import { Clock, doubleProvider, FakeServer } from "../support/double.ts";
 
 const MINUTE = 60_000;
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { papaya, papayaObtainRequest, processPapayaResponse } from "../src/index.ts";
-import { unsignedJwt } from "./support/jwt.ts";
-import { sent, thrown } from "./support/sent.ts";
+import { papaya, papayaObtainRequest, processPapayaResponse } from "../../src/index.ts";
+import { unsignedJwt } from "../support/jwt.ts";
+import { sent, thrown } from "../support/sent.ts";
 
 const T0 = Date.parse("2024-07-10T07:48:31Z");
 const base = { apiKey: "papaya-KEY-31", clientSecret: "papaya-SECRET-99" };

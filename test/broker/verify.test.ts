@@ -18,7 +18,7 @@ import {
   SHOP,
   type TestClient,
   type World,
-} from "./support/broker.ts";
+} from "../support/broker.ts";
 
 beforeEach(() => {
   quietLogs();

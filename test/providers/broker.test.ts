@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { broker, createTokenSource, type FetchLike } from "../src/index.ts";
-import { thrown } from "./support/sent.ts";
+import { broker, createTokenSource, type FetchLike } from "../../src/index.ts";
+import { thrown } from "../support/sent.ts";
 
 const T0 = Date.parse("2026-11-23T12:00:00Z");
 

@@ -7,7 +7,7 @@ import {
   resolveRuntime,
   retryAfterMs,
   sendRequest,
-} from "../src/index.ts";
+} from "../../src/index.ts";
 
 const T0 = Date.parse("2026-11-23T12:00:00Z");
 

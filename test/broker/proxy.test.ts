@@ -12,7 +12,7 @@ import {
   SHOP,
   UNREACHABLE,
   type World,
-} from "./support/broker.ts";
+} from "../support/broker.ts";
 
 const TRANSACT = "/proxy/ipospays/api/v3/iposTransact";
 const ORIGIN = "https://shop.example";

@@ -11,7 +11,7 @@
 import { createLocalJWKSet, jwtVerify } from "jose";
 import * as oauth from "oauth4webapi";
 import { beforeEach, describe, expect, it } from "vitest";
-import { AUDIENCE, brokerWorld, ISSUER, quietLogs, SHOP, type World } from "./support/broker.ts";
+import { AUDIENCE, brokerWorld, ISSUER, quietLogs, SHOP, type World } from "../support/broker.ts";
 
 beforeEach(() => {
   quietLogs();

@@ -19,7 +19,7 @@ import {
   T0,
   tampered,
   verified,
-} from "./support/emulator-wire.ts";
+} from "../support/emulator-wire.ts";
 
 const HOUR = 3_600_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

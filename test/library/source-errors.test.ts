@@ -9,7 +9,7 @@ import {
   type Token,
   type TokenSource,
   type TokenSourceOptions,
-} from "../src/index.ts";
+} from "../../src/index.ts";
 import {
   API_KEY,
   Clock,
@@ -17,7 +17,7 @@ import {
   doubleProvider,
   FakeServer,
   SECRET,
-} from "./support/double.ts";
+} from "../support/double.ts";
 
 const MINUTE = 60_000;
 
@@ -506,7 +506,7 @@ describe("with a shared store (real local KV)", () => {
 
   it("a corrupt KV value is a miss that gets overwritten", async () => {
     const { server, source, provider } = setup({ store: createKvStore(env.TOKENS) });
-    const { storeKeyName } = await import("../src/index.ts");
+    const { storeKeyName } = await import("../../src/index.ts");
     const name = await storeKeyName({ ...provider.key });
     await env.TOKENS.put(name, "{not json", { expirationTtl: 120 });
     const token = await source.get();

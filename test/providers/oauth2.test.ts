@@ -3,9 +3,9 @@ import {
   oauth2ClientCredentials,
   oauth2TokenRequest,
   processOAuth2TokenResponse,
-} from "../src/index.ts";
-import { unsignedJwt } from "./support/jwt.ts";
-import { sent, thrown } from "./support/sent.ts";
+} from "../../src/index.ts";
+import { unsignedJwt } from "../support/jwt.ts";
+import { sent, thrown } from "../support/sent.ts";
 
 const T0 = Date.parse("2026-11-23T12:00:00Z");
 const base = {
