@@ -1,64 +1,30 @@
+/** createEncryptedKv: AES-GCM envelopes over real local KV, tampering, key rotation, bad keys. */
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import {
   createEncryptedKv,
   createKvStore,
-  createMemoryStore,
   type EdgeTokenError,
   type EncryptionKey,
-  fingerprint,
   isEdgeTokenError,
-  storeKeyName,
-  Token,
-  type TokenInit,
 } from "../../src/index.ts";
+import {
+  clock,
+  expectSameToken,
+  kvExpiration,
+  makeToken,
+  seconds,
+} from "../support/stored-tokens.ts";
 
 // KV storage is shared by every test in this file: each test uses its own key names.
 
-const seconds = (n: number): number => n * 1000;
-
 const K1: EncryptionKey = { id: "k1", secret: "k1-secret-0123456789abcdefghijklmnopqrstuv" };
 const K2: EncryptionKey = { id: "k2", secret: "k2-secret-zyxwvutsrqponmlkjihgfedcba987654" };
-
-/** A token obtained at `now`, valid for an hour unless told otherwise. */
-function makeToken(now: number, init: Partial<TokenInit> = {}): Token {
-  return new Token({
-    value: "access-VALUE-7f3a9c",
-    expiresAt: now + seconds(3600),
-    obtainedAt: now,
-    scope: "payments:write",
-    refreshToken: "refresh-VALUE-b41d02",
-    ...init,
-  });
-}
-
-/** A clock the test moves by hand, starting at the real time. */
-function clock(): { now: () => number; at: number; advance(ms: number): void } {
-  const state = {
-    at: Date.now(),
-    now: (): number => state.at,
-    advance(ms: number): void {
-      state.at += ms;
-    },
-  };
-  return state;
-}
-
-function expectSameToken(actual: Token | undefined, expected: Token): void {
-  expect(actual).toBeInstanceOf(Token);
-  expect(actual?.toInit()).toEqual(expected.toInit());
-}
 
 async function rawValue(key: string): Promise<string> {
   const raw = await env.TOKENS.get(key, "text");
   if (raw === null) throw new Error(`no raw value under ${key}`);
   return raw;
-}
-
-/** The expiration KV recorded for a key, in epoch seconds. */
-async function kvExpiration(key: string): Promise<number | undefined> {
-  const { keys } = await env.TOKENS.list({ prefix: key });
-  return keys.find((entry) => entry.name === key)?.expiration;
 }
 
 /** Splits an `et1.<kid>.<iv>.<ciphertext>` envelope. */
@@ -90,139 +56,6 @@ function expectNoSecret(error: EdgeTokenError, secret: string): void {
   expect(String(error)).not.toContain(secret);
   expect(JSON.stringify(error)).not.toContain(secret);
 }
-
-describe("createKvStore", () => {
-  it("returns the token it stored, every field intact", async () => {
-    const time = clock();
-    const store = createKvStore(env.TOKENS, { now: time.now });
-    const token = makeToken(time.at);
-    await store.set("kv:round-trip", token);
-
-    const read = await store.get("kv:round-trip");
-    expectSameToken(read, token);
-    expect(read?.value).toBe("access-VALUE-7f3a9c");
-    expect(read?.refreshToken).toBe("refresh-VALUE-b41d02");
-    expect(read?.scope).toBe("payments:write");
-    expect(read?.expiresAt).toBe(token.expiresAt);
-    expect(read?.obtainedAt).toBe(token.obtainedAt);
-  });
-
-  it("round-trips a token without scope or refresh token", async () => {
-    const time = clock();
-    const store = createKvStore(env.TOKENS, { now: time.now });
-    const token = makeToken(time.at, { scope: undefined, refreshToken: undefined });
-    await store.set("kv:bare", token);
-
-    const read = await store.get("kv:bare");
-    expectSameToken(read, token);
-    expect(read?.scope).toBeUndefined();
-    expect(read?.refreshToken).toBeUndefined();
-  });
-
-  it("misses a key that was never set", async () => {
-    const store = createKvStore(env.TOKENS);
-    expect(await store.get("kv:never-set")).toBeUndefined();
-  });
-
-  it("replaces the token on a second set", async () => {
-    const time = clock();
-    const store = createKvStore(env.TOKENS, { now: time.now });
-    await store.set("kv:replace", makeToken(time.at, { value: "first" }));
-    await store.set("kv:replace", makeToken(time.at, { value: "second" }));
-    expect((await store.get("kv:replace"))?.value).toBe("second");
-  });
-
-  it("deletes a token", async () => {
-    const time = clock();
-    const store = createKvStore(env.TOKENS, { now: time.now });
-    await store.set("kv:delete", makeToken(time.at));
-    await store.delete("kv:delete");
-
-    expect(await store.get("kv:delete")).toBeUndefined();
-    expect(await env.TOKENS.get("kv:delete")).toBeNull();
-  });
-
-  it("misses a token once its expiresAt has passed", async () => {
-    const time = clock();
-    const store = createKvStore(env.TOKENS, { now: time.now });
-    await store.set("kv:expires", makeToken(time.at, { expiresAt: time.at + seconds(10) }));
-    expect(await store.get("kv:expires")).toBeDefined();
-
-    time.advance(seconds(10) - 1);
-    expect(await store.get("kv:expires")).toBeDefined();
-    time.advance(1);
-    expect(await store.get("kv:expires")).toBeUndefined();
-  });
-
-  it("misses a token stored already expired", async () => {
-    const time = clock();
-    const store = createKvStore(env.TOKENS, { now: time.now });
-    await store.set("kv:stale", makeToken(time.at - seconds(60), { expiresAt: time.at - 1 }));
-    expect(await store.get("kv:stale")).toBeUndefined();
-  });
-
-  describe("corrupt values", () => {
-    const valid = { value: "v", expiresAt: Date.now() + seconds(3600), obtainedAt: Date.now() };
-    const corrupt: [string, string][] = [
-      ["not JSON", "not json"],
-      ["an empty string", ""],
-      ["JSON null", "null"],
-      ["a JSON number", "42"],
-      ["a JSON array", "[]"],
-      ["the wrong shape", JSON.stringify({ token: "abc", ttl: 3600 })],
-      ["another record version", JSON.stringify({ v: 2, ...valid })],
-      ["no version", JSON.stringify(valid)],
-      ["an empty value", JSON.stringify({ v: 1, ...valid, value: "" })],
-      ["a string expiresAt", JSON.stringify({ v: 1, ...valid, expiresAt: "tomorrow" })],
-      ["a null expiresAt", JSON.stringify({ v: 1, ...valid, expiresAt: null })],
-      ["a numeric scope", JSON.stringify({ v: 1, ...valid, scope: 7 })],
-      ["truncated JSON", JSON.stringify({ v: 1, ...valid }).slice(0, 20)],
-    ];
-
-    it.each(corrupt)("reads %s as a miss, and the next set replaces it", async (label, raw) => {
-      const time = clock();
-      const store = createKvStore(env.TOKENS, { now: time.now });
-      const key = `kv:corrupt:${label}`;
-      await env.TOKENS.put(key, raw);
-
-      await expect(store.get(key)).resolves.toBeUndefined();
-
-      const token = makeToken(time.at);
-      await store.set(key, token);
-      expectSameToken(await store.get(key), token);
-    });
-  });
-
-  describe("KV expiration", () => {
-    it("keeps a short-lived token at least KV's 60 s minimum", async () => {
-      const time = clock();
-      const store = createKvStore(env.TOKENS, { now: time.now });
-      await store.set("kv:ttl-short", makeToken(time.at, { expiresAt: time.at + seconds(10) }));
-
-      const expiration = await kvExpiration("kv:ttl-short");
-      expect(expiration).toBeDefined();
-      expect(expiration).toBeGreaterThanOrEqual(time.at / 1000 + 59);
-    });
-
-    it("keeps an already expired token's entry at the 60 s minimum, not below", async () => {
-      const time = clock();
-      const store = createKvStore(env.TOKENS, { now: time.now });
-      await store.set("kv:ttl-past", makeToken(time.at - seconds(600), { expiresAt: time.at - 1 }));
-
-      expect(await kvExpiration("kv:ttl-past")).toBeGreaterThanOrEqual(time.at / 1000 + 59);
-    });
-
-    it("expires a long-lived token's entry with the token", async () => {
-      const time = clock();
-      const store = createKvStore(env.TOKENS, { now: time.now });
-      await store.set("kv:ttl-long", makeToken(time.at, { expiresAt: time.at + seconds(3600) }));
-
-      const expiration = await kvExpiration("kv:ttl-long");
-      expect(expiration).toBeGreaterThanOrEqual(time.at / 1000 + 3599);
-      expect(expiration).toBeLessThanOrEqual(time.at / 1000 + 3602);
-    });
-  });
-});
 
 describe("createEncryptedKv", () => {
   it("round-trips a token through createKvStore", async () => {
@@ -479,184 +312,5 @@ describe("createEncryptedKv", () => {
       );
       expectNoSecret(error, K1.secret);
     });
-  });
-});
-
-describe("createMemoryStore", () => {
-  it("returns the token it stored", async () => {
-    const time = clock();
-    const store = createMemoryStore({ now: time.now });
-    const token = makeToken(time.at);
-    await store.set("mem:round-trip", token);
-
-    expectSameToken(await store.get("mem:round-trip"), token);
-    expect(await store.get("mem:other")).toBeUndefined();
-  });
-
-  it("deletes a token", async () => {
-    const time = clock();
-    const store = createMemoryStore({ now: time.now });
-    await store.set("mem:delete", makeToken(time.at));
-    await store.delete("mem:delete");
-    expect(await store.get("mem:delete")).toBeUndefined();
-  });
-
-  it("drops the least recently set entry past maxEntries", async () => {
-    const time = clock();
-    const store = createMemoryStore({ maxEntries: 2, now: time.now });
-    await store.set("a", makeToken(time.at, { value: "a" }));
-    await store.set("b", makeToken(time.at, { value: "b" }));
-    await store.set("c", makeToken(time.at, { value: "c" }));
-
-    expect(JSON.parse(JSON.stringify(store))).toEqual({ kind: "memory", entries: 2 });
-    expect(await store.get("a")).toBeUndefined();
-    expect((await store.get("b"))?.value).toBe("b");
-    expect((await store.get("c"))?.value).toBe("c");
-  });
-
-  it("counts a get as a use", async () => {
-    const time = clock();
-    const store = createMemoryStore({ maxEntries: 2, now: time.now });
-    await store.set("a", makeToken(time.at, { value: "a" }));
-    await store.set("b", makeToken(time.at, { value: "b" }));
-    await store.get("a");
-    await store.set("c", makeToken(time.at, { value: "c" }));
-
-    expect(await store.get("b")).toBeUndefined();
-    expect((await store.get("a"))?.value).toBe("a");
-    expect((await store.get("c"))?.value).toBe("c");
-  });
-
-  it("does not grow when a key is set again", async () => {
-    const time = clock();
-    const store = createMemoryStore({ maxEntries: 2, now: time.now });
-    await store.set("a", makeToken(time.at, { value: "a1" }));
-    await store.set("b", makeToken(time.at, { value: "b" }));
-    await store.set("a", makeToken(time.at, { value: "a2" }));
-
-    expect((await store.get("a"))?.value).toBe("a2");
-    expect((await store.get("b"))?.value).toBe("b");
-  });
-
-  it("misses and drops a token once it has expired", async () => {
-    const time = clock();
-    const store = createMemoryStore({ now: time.now });
-    await store.set("mem:expires", makeToken(time.at, { expiresAt: time.at + seconds(10) }));
-
-    time.advance(seconds(10) - 1);
-    expect(await store.get("mem:expires")).toBeDefined();
-    time.advance(1);
-    expect(await store.get("mem:expires")).toBeUndefined();
-    expect(JSON.parse(JSON.stringify(store))).toEqual({ kind: "memory", entries: 0 });
-  });
-
-  it("keeps token values out of JSON.stringify", async () => {
-    const time = clock();
-    const store = createMemoryStore({ now: time.now });
-    await store.set("mem:json", makeToken(time.at));
-
-    const json = JSON.stringify(store);
-    expect(json).not.toContain("access-VALUE-7f3a9c");
-    expect(json).not.toContain("refresh-VALUE-b41d02");
-    expect(json).not.toContain("mem:json");
-  });
-});
-
-describe("storeKeyName", () => {
-  const key = {
-    provider: "ipospays",
-    environment: "sandbox",
-    credentialId: "api-key-SECRET-12345",
-    scope: "PaymentTokenization",
-  };
-
-  it("names provider, environment, fingerprint and scope", async () => {
-    const name = await storeKeyName(key);
-    expect(name).toBe("edgetoken:v1:ipospays:sandbox:4-BBxT1qHg7Jv8-n:PaymentTokenization");
-    expect(name.startsWith("edgetoken:v1:ipospays:sandbox:")).toBe(true);
-    expect(name.endsWith(":PaymentTokenization")).toBe(true);
-  });
-
-  it("is the same for the same input", async () => {
-    expect(await storeKeyName({ ...key })).toBe(await storeKeyName(key));
-  });
-
-  it("differs when the credential id differs", async () => {
-    const other = await storeKeyName({ ...key, credentialId: "api-key-SECRET-12346" });
-    expect(other).not.toBe(await storeKeyName(key));
-  });
-
-  it("differs when the scope or environment differs", async () => {
-    const base = await storeKeyName(key);
-    expect(await storeKeyName({ ...key, scope: "Refunds" })).not.toBe(base);
-    expect(await storeKeyName({ ...key, environment: "production" })).not.toBe(base);
-  });
-
-  it("never contains the credential id", async () => {
-    const name = await storeKeyName(key);
-    expect(name).not.toContain(key.credentialId);
-    expect(name).not.toContain("SECRET");
-  });
-
-  it("URI-encodes a scope with colons or spaces", async () => {
-    const name = await storeKeyName({ ...key, scope: "read:payments write" });
-    expect(name.endsWith(":read%3Apayments%20write")).toBe(true);
-    expect(name.split(":")).toHaveLength(6);
-  });
-
-  it("URI-encodes colons in provider and environment", async () => {
-    const name = await storeKeyName({ ...key, provider: "a:b", environment: "eu west" });
-    expect(name.startsWith("edgetoken:v1:a%3Ab:eu%20west:")).toBe(true);
-    expect(name.split(":")).toHaveLength(6);
-  });
-});
-
-describe("fingerprint", () => {
-  it("is the first 96 bits of SHA-256, base64url", async () => {
-    expect(await fingerprint("abc")).toBe("ungWv48Bz-pBQUDe");
-    expect(await fingerprint("api-key-SECRET-12345")).toBe("4-BBxT1qHg7Jv8-n");
-  });
-
-  it("is stable and distinguishes inputs", async () => {
-    expect(await fingerprint("client-1")).toBe(await fingerprint("client-1"));
-    expect(await fingerprint("client-1")).not.toBe(await fingerprint("client-2"));
-    expect(await fingerprint("client-1")).toMatch(/^[A-Za-z0-9_-]{16}$/);
-  });
-});
-
-describe("Token", () => {
-  const token = makeToken(Date.now());
-
-  it("keeps secrets out of JSON.stringify", () => {
-    for (const json of [JSON.stringify(token), JSON.stringify({ nested: [token] })]) {
-      expect(json).not.toContain(token.value);
-      expect(json).not.toContain(token.refreshToken);
-      expect(json).toContain("[redacted]");
-    }
-  });
-
-  it("keeps secrets out of String()", () => {
-    for (const text of [String(token), `${token}`]) {
-      expect(text).not.toContain(token.value);
-      expect(text).not.toContain(token.refreshToken);
-    }
-  });
-
-  it("keeps secrets out of enumeration", () => {
-    const values = Object.values(token).map(String);
-    expect(values).not.toContain(token.value);
-    expect(values).not.toContain(token.refreshToken);
-    expect(Object.keys(token)).not.toContain("value");
-  });
-
-  it("still redacts a token read back from KV", async () => {
-    const time = clock();
-    const store = createKvStore(env.TOKENS, { now: time.now });
-    await store.set("token:redacted", token);
-    const read = await store.get("token:redacted");
-
-    expect(read?.value).toBe(token.value);
-    expect(JSON.stringify(read)).not.toContain(token.value);
-    expect(String(read)).not.toContain(token.refreshToken);
   });
 });
