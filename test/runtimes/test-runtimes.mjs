@@ -11,7 +11,7 @@ import { importMap } from "./import-map.mjs";
 import { installPacked, temporaryFolder } from "./packed.mjs";
 import { serveFolder } from "./static-server.mjs";
 
-const root = dirname(dirname(fileURLToPath(import.meta.url)));
+const root = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
 const bin = (/** @type {string} */ name) => join(root, "node_modules", ".bin", name);
 const SERVER_RUNTIME_TIMEOUT_MS = 60_000;
 const BROWSER_TIMEOUT_MS = 120_000;
@@ -71,7 +71,7 @@ const RUNTIMES = [
           "--unstable-kv",
           "--no-prompt",
           `--allow-read=${root}`,
-          join("runtimes", "deno-kv.test.ts"),
+          join("test", "runtimes", "deno-kv.test.ts"),
         ],
         { cwd: root, timeoutMs: 120_000 },
       ),

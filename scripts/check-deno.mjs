@@ -4,7 +4,7 @@
 import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { run } from "./child.mjs";
+import { run } from "../test/runtimes/child.mjs";
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const deno = join(root, "node_modules", ".bin", "deno");

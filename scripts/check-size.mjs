@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
-import { run } from "./child.mjs";
+import { run } from "../test/runtimes/child.mjs";
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const ENTRY = 'export { createTokenSource, ipospays, createMemoryStore } from "./dist/index.js";';

@@ -6,7 +6,7 @@ import { mkdirSync } from "node:fs";
 import { chromium } from "playwright-core";
 import { CHROMIUM_ARGS, findChromium } from "./chromium.mjs";
 
-const ROOT = new URL("..", import.meta.url).pathname;
+const ROOT = new URL("../..", import.meta.url).pathname;
 const URL_DEMO = "http://127.0.0.1:8787/demo/";
 const TIMEOUT_MS = 120_000;
 
@@ -99,8 +99,10 @@ async function clickThrough(executablePath) {
     const life = await page.textContent("#life");
     if (!/^\d+ s$/.test(life ?? "")) throw new Error(`life left shows ${life}`);
 
-    mkdirSync(new URL("../test-results/", import.meta.url), { recursive: true });
-    await page.screenshot({ path: new URL("../test-results/demo.png", import.meta.url).pathname });
+    mkdirSync(new URL("../../test-results/", import.meta.url), { recursive: true });
+    await page.screenshot({
+      path: new URL("../../test-results/demo.png", import.meta.url).pathname,
+    });
     if (problems.length > 0) throw new Error(problems.join("\n"));
     return `paid 3 times: token refreshed by time (${firstJti} → ${refreshedJti}), then renewed (→ ${await page.textContent("#jti")}), ${life} left`;
   } finally {

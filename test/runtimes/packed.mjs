@@ -33,7 +33,7 @@ export async function installPacked(root, folder) {
   });
   must("npm install of the tarball", installed);
   for (const file of ["scenario.js", "entry.js"]) {
-    await copyFile(join(root, "runtimes", file), join(folder, file));
+    await copyFile(join(root, "test", "runtimes", file), join(folder, file));
   }
 }
 

@@ -2,7 +2,7 @@
 // `npm run test:runtimes` as `deno test --unstable-kv`; it imports the TypeScript source as JSR
 // users would get it, through deno.json's import map.
 
-import { createEmulator } from "../src/emulator/index.ts";
+import { createEmulator } from "../../src/emulator/index.ts";
 import {
   createDenoKvNamespace,
   createKvStore,
@@ -10,7 +10,7 @@ import {
   ipospays,
   storeKeyName,
   Token,
-} from "../src/index.ts";
+} from "../../src/index.ts";
 
 const HOUR = 3_600_000;
 
