@@ -1,5 +1,5 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
 
 export default defineConfig({
   plugins: [
@@ -9,5 +9,7 @@ export default defineConfig({
   ],
   test: {
     include: ["test/**/*.test.ts"],
+    // Run by Deno from `npm run test:runtimes`, not by vitest in workerd.
+    exclude: [...configDefaults.exclude, "test/runtimes/**"],
   },
 });

@@ -321,3 +321,8 @@ export function headerOf(token: string): Record<string, unknown> {
   const [header = ""] = token.split(".");
   return JSON.parse(atob(header.replaceAll("-", "+").replaceAll("_", "/")));
 }
+
+/** The status and JSON body of an error answer. */
+export async function errorOf(response: Response) {
+  return { status: response.status, body: await response.json<Record<string, unknown>>() };
+}

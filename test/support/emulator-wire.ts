@@ -15,6 +15,12 @@ import { createEmulator, type Emulator, type EmulatorOptions } from "../../src/e
 export const T0 = Date.parse("2026-11-23T12:00:00Z");
 export const BASE = "https://emulator.test";
 
+export const MINUTE = 60_000;
+export const HOUR = 3_600_000;
+/** {@link T0} as an HTTP Date header. */
+export const HTTP_DATE_T0 = new Date(T0).toUTCString();
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 export const MERCHANT = { apiKey: "demo-merchant-key", secretKey: "demo-merchant-secret" };
 export const ISO = { apiKey: "demo-iso-key", secretKey: "demo-iso-secret" };
 export const AGENT = { apiKey: "demo-agent-key", secretKey: "demo-agent-secret" };

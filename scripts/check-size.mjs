@@ -1,0 +1,61 @@
+// `npm run check:size`: what the core costs a user — token source, one provider (iPOSpays) and
+// the memory store, bundled from dist/ with esbuild, minified, gzipped — against a budget.
+// Budgets sit about 15 % above the measurement when they were set; raise them on purpose only.
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
+import { run } from "../test/runtimes/child.mjs";
+
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+const ENTRY = 'export { createTokenSource, ipospays, createMemoryStore } from "./dist/index.js";';
+
+/** Gzipped bytes; measured 8 195 (with valibot and jose) and 6 053 (ours alone) when set. */
+const BUDGETS = [
+  { name: "core with valibot and jose", external: [], budget: 9_500 },
+  { name: "core, edgetoken's own code", external: ["valibot", "jose"], budget: 7_000 },
+];
+
+/**
+ * @param {string[]} external
+ * @returns {Promise<Buffer>} the minified bundle
+ */
+async function bundle(external) {
+  const folder = await mkdtemp(join(tmpdir(), "edgetoken-size-"));
+  try {
+    const entry = join(folder, "core.js");
+    const out = join(folder, "core.min.js");
+    await writeFile(entry, ENTRY.replace("./dist/", `${join(root, "dist")}/`));
+    const result = await run(
+      join(root, "node_modules", ".bin", "esbuild"),
+      [
+        entry,
+        "--bundle",
+        "--minify",
+        "--format=esm",
+        "--platform=neutral",
+        "--log-level=warning",
+        `--outfile=${out}`,
+        ...external.map((name) => `--external:${name}`),
+      ],
+      { cwd: root, timeoutMs: 60_000 },
+    );
+    if (!result.ok) throw new Error(`esbuild failed:\n${result.output}`);
+    return await readFile(out);
+  } finally {
+    await rm(folder, { recursive: true, force: true });
+  }
+}
+
+let over = 0;
+for (const { name, external, budget } of BUDGETS) {
+  const minified = await bundle(external);
+  const gzipped = gzipSync(minified, { level: 9 }).length;
+  const verdict = gzipped <= budget ? "ok" : "OVER BUDGET";
+  if (gzipped > budget) over += 1;
+  console.log(
+    `size ${name}: ${gzipped} B gzipped (${minified.length} B minified), budget ${budget} B: ${verdict}`,
+  );
+}
+process.exitCode = over === 0 ? 0 : 1;

@@ -1,0 +1,337 @@
+/**
+ * How the broker checks its own tokens: JWT attacks refused by introspection and by the proxy
+ * alike, revocation (RFC 7009) and introspection (RFC 7662).
+ */
+import { base64url, SignJWT } from "jose";
+import { beforeEach, describe, expect, it } from "vitest";
+import {
+  AUDIENCE,
+  brokerWorld,
+  forge,
+  ISSUER,
+  keyOf,
+  newSigningKey,
+  PAYMENTS_API,
+  PAYROLL,
+  payloadOf,
+  quietLogs,
+  SHOP,
+  type TestClient,
+  type World,
+} from "../support/broker.ts";
+
+beforeEach(() => {
+  quietLogs();
+});
+
+const TRANSACT = "/proxy/ipospays/api/v3/iposTransact";
+
+function encodeJson(value: unknown): string {
+  return base64url.encode(new TextEncoder().encode(JSON.stringify(value)));
+}
+
+function seconds(world: World): number {
+  return Math.floor(world.clock.now() / 1000);
+}
+
+/** A token for an attack, made in a world of its own (some cases move its clock). */
+type Attack = (world: World) => Promise<string>;
+
+const ATTACKS: Record<string, Attack> = {
+  "alg none": async (world) => {
+    const claims = payloadOf(await forge(world, {}));
+    return `${encodeJson({ alg: "none", typ: "at+jwt", kid: keyOf(world).kid })}.${encodeJson(claims)}.`;
+  },
+  "HS256 keyed with the public key": async (world) => {
+    const jwks = await (await world.send("/.well-known/jwks.json")).text();
+    const publicJwk = JSON.stringify(JSON.parse(jwks).keys[0]);
+    const claims = payloadOf(await forge(world, {}));
+    return new SignJWT(claims)
+      .setProtectedHeader({ alg: "HS256", typ: "at+jwt", kid: keyOf(world).kid })
+      .sign(new TextEncoder().encode(publicJwk));
+  },
+  "an unknown kid": async (world) => forge(world, {}, {}, await newSigningKey()),
+  "a known kid over another key's signature": async (world) =>
+    forge(world, {}, { kid: keyOf(world).kid }, await newSigningKey()),
+  expired: async (world) => forge(world, { iat: seconds(world) - 400, exp: seconds(world) - 100 }),
+  "expired by the clock": async (world) => {
+    const { access_token } = await world.token(SHOP);
+    world.clock.advance(300_000);
+    return access_token;
+  },
+  "nbf in the future": async (world) => forge(world, { nbf: seconds(world) + 60 }),
+  "a wrong iss": async (world) => forge(world, { iss: "https://evil.example" }),
+  "a wrong aud": async (world) =>
+    forge(world, { aud: "https://evil.example", sub: "payroll", client_id: "payroll" }),
+  "typ JWT instead of at+jwt": async (world) => forge(world, {}, { typ: "JWT" }),
+  "a tampered payload": async (world) => {
+    const { access_token } = await world.token(SHOP, { scope: "papaya:payments" });
+    const [header, payload = "", signature] = access_token.split(".");
+    const claims = JSON.parse(new TextDecoder().decode(base64url.decode(payload)));
+    const widened = { ...claims, scope: "ipospays:PaymentTokenization papaya:payments" };
+    return `${header}.${encodeJson(widened)}.${signature}`;
+  },
+  "a revoked jti": async (world) => {
+    const { access_token } = await world.token(SHOP);
+    expect((await world.post("/oauth/revoke", SHOP, { token: access_token })).status).toBe(200);
+    return access_token;
+  },
+  "no jti": async (world) => forge(world, { jti: undefined }),
+  "not a JWT at all": async () => "not.a.jwt",
+};
+
+async function introspect(world: World, token: string, asker: TestClient = SHOP) {
+  const response = await world.post("/oauth/introspect", asker, { token });
+  expect(response.status).toBe(200);
+  expect(response.headers.get("cache-control")).toBe("no-store");
+  return response.json<Record<string, unknown>>();
+}
+
+function transact(world: World, token: string): Promise<Response> {
+  return world.send(TRANSACT, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+    body: JSON.stringify({ amount: 1000 }),
+  });
+}
+
+/** RFC 8693 without client credentials: possession of `subject` is the credential. */
+async function exchangeWithoutCredentials(
+  world: World,
+  subject: string,
+  scope: string,
+): Promise<string> {
+  const response = await world.post("/oauth/token", undefined, {
+    grant_type: "urn:ietf:params:oauth:grant-type:token-exchange",
+    subject_token: subject,
+    subject_token_type: "urn:ietf:params:oauth:token-type:access_token",
+    scope,
+  });
+  expect(response.status).toBe(200);
+  return (await response.json<{ access_token: string }>()).access_token;
+}
+
+describe("the forged baseline is accepted, so each attack below fails for its own reason", () => {
+  it("a token signed with the broker's key and nothing broken is active and opens the proxy", async () => {
+    const world = await brokerWorld();
+    const token = await forge(world, {});
+    expect(await introspect(world, token)).toMatchObject({ active: true, client_id: "shop" });
+    expect((await transact(world, token)).status).toBe(200);
+  });
+});
+
+describe("JWT attacks are inactive at introspection", () => {
+  for (const [name, attack] of Object.entries(ATTACKS)) {
+    it(name, async () => {
+      const world = await brokerWorld();
+      const token = await attack(world);
+      expect(await introspect(world, token)).toEqual({ active: false });
+    });
+  }
+});
+
+describe("JWT attacks are refused by the proxy, which never calls the provider", () => {
+  for (const [name, attack] of Object.entries(ATTACKS)) {
+    it(name, async () => {
+      const world = await brokerWorld();
+      const token = await attack(world);
+      const response = await transact(world, token);
+      expect(response.status).toBe(401);
+      expect(response.headers.get("www-authenticate")).toBe(
+        'Bearer realm="edgetoken", error="invalid_token"',
+      );
+      expect(await response.json()).toEqual({
+        error: "invalid_token",
+        error_description: "The access token is invalid, expired or revoked.",
+      });
+      expect(world.emulator.calls()["POST /ipospays/api/v3/iposTransact"]).toBeUndefined();
+    });
+  }
+
+  it("a genuine token for another audience", async () => {
+    const world = await brokerWorld();
+    const { access_token } = await world.token(SHOP, { resource: "https://payments.example" });
+    expect((await transact(world, access_token)).status).toBe(401);
+  });
+
+  it("a token of a client that is no longer configured", async () => {
+    const world = await brokerWorld();
+    const token = await forge(world, { sub: "gone", client_id: "gone" });
+    expect((await transact(world, token)).status).toBe(401);
+  });
+});
+
+describe("revocation (RFC 7009)", () => {
+  it("revokes a token of the calling client: introspection, the proxy and exchange refuse it", async () => {
+    const world = await brokerWorld();
+    const { access_token } = await world.token(SHOP);
+    const response = await world.post("/oauth/revoke", SHOP, {
+      token: access_token,
+      token_type_hint: "access_token",
+    });
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe("");
+    expect(response.headers.get("cache-control")).toBe("no-store");
+    expect(await introspect(world, access_token)).toEqual({ active: false });
+    expect((await transact(world, access_token)).status).toBe(401);
+  });
+
+  it("is kept in KV until the token would have expired, so another isolate refuses it too", async () => {
+    const world = await brokerWorld();
+    const { access_token } = await world.token(SHOP, { expires_in: "600" });
+    await world.post("/oauth/revoke", SHOP, { token: access_token });
+    const jti = String(payloadOf(access_token).jti);
+    const listed = await world.env.TOKENS.list({ prefix: "edgetoken:broker:v1:revoked:" });
+    const entry = listed.keys.find((key) => key.name.endsWith(jti));
+    expect(entry?.expiration).toBeGreaterThanOrEqual(Math.floor(Date.now() / 1000) + 590);
+    world.restart();
+    expect(await introspect(world, access_token)).toEqual({ active: false });
+  });
+
+  it("answers 200 for unknown, malformed, expired and already revoked tokens", async () => {
+    const world = await brokerWorld();
+    const { access_token } = await world.token(SHOP);
+    for (const token of ["garbage", "a.b.c", access_token, access_token]) {
+      expect((await world.post("/oauth/revoke", SHOP, { token })).status).toBe(200);
+    }
+    world.clock.advance(400_000);
+    expect((await world.post("/oauth/revoke", SHOP, { token: access_token })).status).toBe(200);
+  });
+
+  it("another client's token is left alone, with the same 200", async () => {
+    const world = await brokerWorld();
+    const { access_token } = await world.token(SHOP);
+    expect((await world.post("/oauth/revoke", PAYROLL, { token: access_token })).status).toBe(200);
+    expect(await introspect(world, access_token)).toMatchObject({ active: true });
+  });
+
+  it("the subject of an exchanged token may revoke it", async () => {
+    const world = await brokerWorld();
+    const subject = await world.token(SHOP);
+    const exchanged = await world.post("/oauth/token", PAYROLL, {
+      grant_type: "urn:ietf:params:oauth:grant-type:token-exchange",
+      subject_token: subject.access_token,
+      subject_token_type: "urn:ietf:params:oauth:token-type:access_token",
+    });
+    const { access_token } = await exchanged.json<{ access_token: string }>();
+    await world.post("/oauth/revoke", SHOP, { token: access_token });
+    expect(await introspect(world, access_token, PAYROLL)).toEqual({ active: false });
+  });
+
+  it("revoking a token kills every token exchanged from it, at the proxy and at introspection", async () => {
+    const world = await brokerWorld();
+    const parent = (await world.token(SHOP)).access_token;
+    const child = await exchangeWithoutCredentials(world, parent, "ipospays:PaymentTokenization");
+    const grandchild = await exchangeWithoutCredentials(
+      world,
+      child,
+      "ipospays:PaymentTokenization",
+    );
+    const byActor = await world.post("/oauth/token", PAYROLL, {
+      grant_type: "urn:ietf:params:oauth:grant-type:token-exchange",
+      subject_token: parent,
+      subject_token_type: "urn:ietf:params:oauth:token-type:access_token",
+    });
+    const acted = (await byActor.json<{ access_token: string }>()).access_token;
+    expect((await transact(world, grandchild)).status).toBe(200);
+
+    expect((await world.post("/oauth/revoke", SHOP, { token: parent })).status).toBe(200);
+    for (const token of [child, grandchild]) {
+      expect(await introspect(world, token)).toEqual({ active: false });
+      expect((await transact(world, token)).status).toBe(401);
+    }
+    expect(await introspect(world, acted, PAYROLL)).toEqual({ active: false });
+    // Another isolate, which only has KV, refuses them too.
+    world.restart();
+    expect((await transact(world, grandchild)).status).toBe(401);
+    // Each carries the jti of the token at the root of its exchanges; a root carries none.
+    const root = payloadOf(parent).jti;
+    expect(payloadOf(parent)).not.toHaveProperty("root_jti");
+    for (const token of [child, grandchild, acted]) expect(payloadOf(token).root_jti).toBe(root);
+  });
+
+  it("revoking a child leaves its parent alive", async () => {
+    const world = await brokerWorld();
+    const parent = (await world.token(SHOP)).access_token;
+    const child = await exchangeWithoutCredentials(world, parent, "ipospays:PaymentTokenization");
+    await world.post("/oauth/revoke", SHOP, { token: child });
+    expect(await introspect(world, child)).toEqual({ active: false });
+    expect(await introspect(world, parent)).toMatchObject({ active: true });
+  });
+
+  it("needs client authentication and a token", async () => {
+    const world = await brokerWorld();
+    const { access_token } = await world.token(SHOP);
+    expect((await world.post("/oauth/revoke", undefined, { token: access_token })).status).toBe(
+      401,
+    );
+    const missing = await world.post("/oauth/revoke", SHOP, {});
+    expect(missing.status).toBe(400);
+    expect(await missing.json()).toMatchObject({ error: "invalid_request" });
+    expect(await introspect(world, access_token)).toMatchObject({ active: true });
+  });
+});
+
+describe("introspection (RFC 7662)", () => {
+  it("describes an active token", async () => {
+    const world = await brokerWorld();
+    const { access_token } = await world.token(SHOP, { scope: "papaya:payments" });
+    const now = seconds(world);
+    expect(await introspect(world, access_token)).toEqual({
+      active: true,
+      scope: "papaya:payments",
+      client_id: "shop",
+      token_type: "Bearer",
+      exp: now + 300,
+      iat: now,
+      sub: "shop",
+      aud: AUDIENCE,
+      iss: ISSUER,
+      jti: payloadOf(access_token).jti,
+    });
+  });
+
+  it("another client that lists the broker's audience cannot read a client's tokens", async () => {
+    const world = await brokerWorld();
+    // PAYROLL lists AUDIENCE (it uses the proxy), as does every client whose tokens do.
+    const { access_token } = await world.token(SHOP);
+    expect(await introspect(world, access_token, PAYROLL)).toEqual({ active: false });
+    expect(await introspect(world, access_token, SHOP)).toMatchObject({ active: true });
+  });
+
+  it("a resource server that is neither holder nor subject gets active: false (it verifies with the JWKS)", async () => {
+    const world = await brokerWorld();
+    const forApi = await world.token(SHOP, { resource: "https://payments.example" });
+    expect(await introspect(world, forApi.access_token, PAYMENTS_API)).toEqual({ active: false });
+  });
+
+  it("shows the actor of an exchanged token", async () => {
+    const world = await brokerWorld();
+    const subject = await world.token(SHOP);
+    const exchanged = await world.post("/oauth/token", PAYROLL, {
+      grant_type: "urn:ietf:params:oauth:grant-type:token-exchange",
+      subject_token: subject.access_token,
+      subject_token_type: "urn:ietf:params:oauth:token-type:access_token",
+    });
+    const { access_token } = await exchanged.json<{ access_token: string }>();
+    const described = {
+      active: true,
+      sub: "shop",
+      client_id: "payroll",
+      act: { sub: "payroll" },
+    };
+    // Its holder and its subject may read it.
+    expect(await introspect(world, access_token, PAYROLL)).toMatchObject(described);
+    expect(await introspect(world, access_token, SHOP)).toMatchObject(described);
+  });
+
+  it("is for authenticated clients only, and needs a token", async () => {
+    const world = await brokerWorld();
+    const { access_token } = await world.token(SHOP);
+    const anonymous = await world.post("/oauth/introspect", undefined, { token: access_token });
+    expect(anonymous.status).toBe(401);
+    expect(await anonymous.json()).toMatchObject({ error: "invalid_client" });
+    const missing = await world.post("/oauth/introspect", SHOP, {});
+    expect(missing.status).toBe(400);
+  });
+});

@@ -1,0 +1,166 @@
+/**
+ * Cross-instance single flight: with a lease, one instance calls the provider per key and the
+ * others take its token from the store — including PaymentsGate's rotating refresh token.
+ */
+import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { createEmulator } from "../../src/emulator/index.ts";
+import {
+  createDurableObjectLease,
+  createKvStore,
+  createTokenSource,
+  type DurableObjectNamespaceLike,
+  type FetchLike,
+  paymentsGate,
+  type TokenLease,
+  TokenLeaseObject,
+} from "../../src/index.ts";
+import { Clock, doubleProvider, FakeServer } from "../support/double.ts";
+
+const MINUTE = 60_000;
+
+/** The Durable Object class itself, one instance per key, reached the way a binding reaches it. */
+function leaseObjects(): DurableObjectNamespaceLike & { objects: Map<string, TokenLeaseObject> } {
+  const objects = new Map<string, TokenLeaseObject>();
+  return {
+    objects,
+    idFromName: (name: string) => name,
+    get(id: never) {
+      const name = id as unknown as string;
+      let object = objects.get(name);
+      if (object === undefined) {
+        object = new TokenLeaseObject();
+        objects.set(name, object);
+      }
+      const found = object;
+      return { fetch: (request: Request) => found.fetch(request) };
+    },
+  };
+}
+
+describe("TokenLeaseObject", () => {
+  it("gives a key to one holder at a time, until it is released or lapses", async () => {
+    const lease = createDurableObjectLease(leaseObjects());
+    expect(await lease.acquire("k", "a", 1000, 2000)).toBe(true);
+    expect(await lease.acquire("k", "b", 1500, 2500)).toBe(false);
+    expect(await lease.acquire("other", "b", 1500, 2500)).toBe(true);
+    expect(await lease.acquire("k", "a", 1600, 2600)).toBe(true); // the holder may extend
+    await lease.release("k", "b"); // not the holder: no effect
+    expect(await lease.acquire("k", "b", 1700, 2700)).toBe(false);
+    await lease.release("k", "a");
+    expect(await lease.acquire("k", "b", 1800, 2800)).toBe(true);
+    expect(await lease.acquire("k", "a", 2900, 3900)).toBe(true); // b's lapsed at 2800
+  });
+
+  it("works the same as a real Durable Object behind a binding", async () => {
+    const lease = createDurableObjectLease(env.TOKEN_LEASES);
+    expect(await lease.acquire("real", "a", 1000, 2000)).toBe(true);
+    expect(await lease.acquire("real", "b", 1500, 2500)).toBe(false);
+    await lease.release("real", "a");
+    expect(await lease.acquire("real", "b", 1600, 2600)).toBe(true);
+  });
+
+  it("answers junk with 400", async () => {
+    const object = new TokenLeaseObject();
+    const response = await object.fetch(
+      new Request("https://lease/", { method: "POST", body: "{" }),
+    );
+    expect(response.status).toBe(400);
+  });
+});
+
+describe("token sources with a lease", () => {
+  it("need a store", () => {
+    const lease = createDurableObjectLease(leaseObjects());
+    expect(() => createTokenSource(doubleProvider(), { lease })).toThrowError(
+      expect.objectContaining({ code: "configuration" }),
+    );
+  });
+
+  it("make one provider call per key across instances; the others take the token from the store", async () => {
+    const clock = new Clock();
+    const server = new FakeServer({ clock, latencyMs: 20 });
+    const lease = createDurableObjectLease(leaseObjects());
+    const store = createKvStore(env.TOKENS, { now: clock.now });
+    const instances = Array.from({ length: 5 }, () =>
+      createTokenSource(doubleProvider({ scope: "leased" }), {
+        store,
+        lease,
+        runtime: {
+          fetch: server.fetch,
+          now: clock.now,
+          random: () => 0,
+          sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.min(ms, 5))),
+        },
+      }),
+    );
+    const tokens = await Promise.all(instances.map((source) => source.get()));
+    expect(server.tokenCalls).toBe(1);
+    expect(new Set(tokens.map((token) => token.value)).size).toBe(1);
+  });
+
+  it("a lease service that fails does not stop tokens", async () => {
+    const clock = new Clock();
+    const server = new FakeServer({ clock });
+    const broken: TokenLease = {
+      acquire: () => Promise.reject(new Error("lease service down")),
+      release: () => Promise.reject(new Error("lease service down")),
+    };
+    const source = createTokenSource(doubleProvider({ scope: "broken-lease" }), {
+      store: createKvStore(env.TOKENS, { now: clock.now }),
+      lease: broken,
+      runtime: { fetch: server.fetch, now: clock.now },
+    });
+    expect((await source.get()).value).toBe("at-1");
+  });
+
+  it("PaymentsGate: a fleet past the refresh point spends each refresh token once", async () => {
+    const clock = new Clock();
+    const emulator = createEmulator({ now: clock.now });
+    const sent: string[] = [];
+    const recording: FetchLike = async (input, init) => {
+      const request = new Request(input, init);
+      if (new URL(request.url).pathname.endsWith("/auth/token/refresh")) {
+        sent.push(((await request.clone().json()) as { refresh_token: string }).refresh_token);
+      }
+      return emulator.fetch(request);
+    };
+    // The real Durable Object, through the binding the broker uses.
+    const lease = createDurableObjectLease(env.TOKEN_LEASES);
+    const store = createKvStore(env.TOKENS, { now: clock.now });
+    const fleet = Array.from({ length: 4 }, () =>
+      createTokenSource(
+        paymentsGate({
+          accountId: "00000000-0000-4000-8000-000000000001",
+          publicKey: "ZGVtby1wdWJsaWMta2V5",
+          baseUrl: "https://emulator.test/paymentsgate",
+          scope: "fleet",
+        }),
+        {
+          store,
+          lease,
+          runtime: {
+            fetch: recording,
+            now: clock.now,
+            random: () => 0,
+            sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.min(ms, 5))),
+          },
+        },
+      ),
+    );
+    await Promise.all(fleet.map((source) => source.get()));
+    expect(emulator.calls()["POST /paymentsgate/auth/token"]).toBe(1);
+    for (let round = 0; round < 3; round++) {
+      clock.advance(50 * MINUTE);
+      // Every instance is past its refresh point at once: they race for the lease.
+      const ctx = createExecutionContext();
+      await Promise.all(fleet.map((source) => source.get({ ctx })));
+      await waitOnExecutionContext(ctx);
+    }
+    expect(sent).toHaveLength(3);
+    expect(new Set(sent).size).toBe(3);
+    expect(emulator.calls()["POST /paymentsgate/auth/token"]).toBe(1);
+    const values = await Promise.all(fleet.map((source) => source.get()));
+    expect(new Set(values.map((token) => token.value)).size).toBe(1);
+  });
+});
