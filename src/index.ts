@@ -4,6 +4,7 @@ export {
   type EdgeTokenErrorDetails,
   isEdgeTokenError,
 } from "./errors.ts";
+export { fingerprint, storeKeyName } from "./key-name.ts";
 export type { TokenLease } from "./lease.ts";
 export { clockSkew, jwtExpiry, type LifetimeSignals, tokenExpiry } from "./lifetime.ts";
 export { parseConfig, parseJson, parseValue, peekJson } from "./parse.ts";
@@ -52,6 +53,7 @@ export {
   type TokenSourceOptions,
   type WaitUntil,
 } from "./source.ts";
+export type { TokenStore } from "./store.ts";
 export {
   createDenoKvNamespace,
   type DenoKvLike,
@@ -67,8 +69,6 @@ export {
   type EncryptedKvOptions,
   type EncryptionKey,
 } from "./stores/encrypted.ts";
-export { fingerprint, storeKeyName } from "./stores/key-name.ts";
 export { createKvStore, type KvNamespaceLike, type KvStoreOptions } from "./stores/kv.ts";
 export { createMemoryStore, type MemoryStoreOptions } from "./stores/memory.ts";
-export type { TokenStore } from "./stores/store.ts";
 export { Token, type TokenInit } from "./token.ts";

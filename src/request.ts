@@ -1,6 +1,6 @@
-import { abortable } from "./abortable.ts";
-import { readUpTo } from "./capped-body.ts";
 import { EdgeTokenError } from "./errors.ts";
+import { abortable } from "./internal/abortable.ts";
+import { readUpTo } from "./internal/capped-body.ts";
 import type { Runtime } from "./runtime.ts";
 
 /**

@@ -1,10 +1,10 @@
-import { abortable } from "./abortable.ts";
 import { EdgeTokenError, isEdgeTokenError, isPermanent } from "./errors.ts";
+import { abortable } from "./internal/abortable.ts";
+import { storeKeyName } from "./key-name.ts";
 import type { TokenLease } from "./lease.ts";
 import type { Provider, ProviderContext, ResponseVerdict } from "./provider.ts";
 import { type Runtime, type RuntimeOptions, resolveRuntime } from "./runtime.ts";
-import { storeKeyName } from "./stores/key-name.ts";
-import type { TokenStore } from "./stores/store.ts";
+import type { TokenStore } from "./store.ts";
 import type { Token } from "./token.ts";
 
 /** Options of {@link createTokenSource}: what users tune. */

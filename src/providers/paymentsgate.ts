@@ -1,6 +1,6 @@
 import * as v from "valibot";
-import { utf8ToBase64 } from "../base64url.ts";
 import { EdgeTokenError, type EdgeTokenErrorCode } from "../errors.ts";
+import { utf8ToBase64 } from "../internal/base64url.ts";
 import { parseConfig, parseJson, peekJson } from "../parse.ts";
 import { bearer, type Provider, type ProviderContext } from "../provider.ts";
 import { type RequestPolicy, type SentRequest, sendRequest } from "../request.ts";

@@ -1,6 +1,6 @@
+import type { TokenStore } from "../store.ts";
 import type { Token } from "../token.ts";
 import { decodeToken, encodeToken } from "./record.ts";
-import type { TokenStore } from "./store.ts";
 
 /**
  * The part of a Workers KV namespace edgetoken uses. A `KVNamespace` binding fits as is; so does
