@@ -4,7 +4,7 @@ import { parseConfig } from "../parse.ts";
 import { bearer, type Provider, type ProviderContext } from "../provider.ts";
 import { type RequestPolicy, sendRequest } from "../request.ts";
 import type { Token } from "../token.ts";
-import { resolveBaseUrl } from "./base-url.ts";
+import { resolveBaseUrl } from "./service-url.ts";
 import { basicAuthorization } from "./basic-auth.ts";
 import { processOAuth2TokenResponse } from "./oauth2.ts";
 import { RequestPolicySchema } from "./policy-schema.ts";

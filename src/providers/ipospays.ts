@@ -4,7 +4,7 @@ import { parseConfig, parseValue } from "../parse.ts";
 import type { Provider, ProviderContext, ResponseVerdict } from "../provider.ts";
 import { type RequestPolicy, type SentRequest, sendRequest } from "../request.ts";
 import type { Token } from "../token.ts";
-import { resolveBaseUrl } from "./base-url.ts";
+import { resolveBaseUrl } from "./service-url.ts";
 import { issuedToken } from "./issued-token.ts";
 import { RequestPolicySchema } from "./policy-schema.ts";
 

@@ -5,7 +5,7 @@ import { parseConfig, parseJson, peekJson } from "../parse.ts";
 import { bearer, type Provider, type ProviderContext } from "../provider.ts";
 import { type RequestPolicy, type SentRequest, sendRequest } from "../request.ts";
 import type { Token } from "../token.ts";
-import { resolveBaseUrl } from "./base-url.ts";
+import { resolveBaseUrl } from "./service-url.ts";
 import { issuedToken } from "./issued-token.ts";
 import { RequestPolicySchema } from "./policy-schema.ts";
 
