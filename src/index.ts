@@ -4,18 +4,24 @@ export {
   type EdgeTokenErrorDetails,
   isEdgeTokenError,
 } from "./errors.ts";
+export { readUpTo } from "./internal/capped-body.ts";
+export { fingerprint, storeKeyName } from "./key-name.ts";
 export type { TokenLease } from "./lease.ts";
 export { clockSkew, jwtExpiry, type LifetimeSignals, tokenExpiry } from "./lifetime.ts";
 export { parseConfig, parseJson, parseValue, peekJson } from "./parse.ts";
 export {
+  BEARER,
   bearer,
   type Provider,
   type ProviderContext,
   type ResponseVerdict,
   type TokenKey,
+  type TokenPlacement,
 } from "./provider.ts";
-export { type BrokerOptions, broker } from "./providers/broker.ts";
+export { BROKER_SCOPE_PATTERN, type BrokerOptions, broker } from "./providers/broker.ts";
+export type { ProviderHosts, PublishedHosts } from "./providers/hosts.ts";
 export {
+  IPOSPAYS_HOSTS,
   type IposPaysKeyLevel,
   type IposPaysOptions,
   type IposPaysScope,
@@ -31,20 +37,24 @@ export {
   processOAuth2TokenResponse,
 } from "./providers/oauth2.ts";
 export {
+  PAPAYA_HOSTS,
   type PapayaOptions,
   papaya,
   papayaObtainRequest,
   processPapayaResponse,
 } from "./providers/papaya.ts";
 export {
+  PAYMENTSGATE_HOSTS,
   type PaymentsGateOptions,
   paymentsGate,
   paymentsGateIssueRequest,
   paymentsGateRefreshRequest,
   processPaymentsGateResponse,
 } from "./providers/paymentsgate.ts";
+export { type ServiceUrlProblem, serviceUrlProblem } from "./providers/service-url.ts";
 export { type RequestPolicy, retryAfterMs, type SentRequest, sendRequest } from "./request.ts";
 export { type FetchLike, type Runtime, type RuntimeOptions, resolveRuntime } from "./runtime.ts";
+export type { BackoffOptions } from "./schedule.ts";
 export {
   createTokenSource,
   type GetOptions,
@@ -52,6 +62,7 @@ export {
   type TokenSourceOptions,
   type WaitUntil,
 } from "./source.ts";
+export type { TokenStore } from "./store.ts";
 export {
   createDenoKvNamespace,
   type DenoKvLike,
@@ -67,8 +78,11 @@ export {
   type EncryptedKvOptions,
   type EncryptionKey,
 } from "./stores/encrypted.ts";
-export { fingerprint, storeKeyName } from "./stores/key-name.ts";
-export { createKvStore, type KvNamespaceLike, type KvStoreOptions } from "./stores/kv.ts";
+export {
+  createKvStore,
+  KV_MIN_TTL_SECONDS,
+  type KvNamespaceLike,
+  type KvStoreOptions,
+} from "./stores/kv.ts";
 export { createMemoryStore, type MemoryStoreOptions } from "./stores/memory.ts";
-export type { TokenStore } from "./stores/store.ts";
 export { Token, type TokenInit } from "./token.ts";

@@ -54,6 +54,11 @@ export interface Provider {
   refresh?(previous: Token, context: ProviderContext): Promise<Token>;
   /** Whether `refresh` can work from this token at `now`; `obtain` is used otherwise. */
   canRefresh?(previous: Token, now: number): boolean;
+  /**
+   * Where the token goes on a request, as data (for a proxy that attaches it itself). Absent
+   * means {@link BEARER}; `apply` must agree with it.
+   */
+  readonly placement?: TokenPlacement;
   /** Returns the request with the token attached the provider's way. */
   apply(request: Request, token: Token): Request;
   /**
@@ -66,14 +71,40 @@ export interface Provider {
 }
 
 /**
- * Attaches a token as `Authorization: Bearer`, the way RFC 6750 and most payment APIs take it.
+ * How a token goes on a request: the header, and what comes before the token in it.
+ *
+ * @example
+ * const placement: TokenPlacement = { header: "token", prefix: "" }; // iPOSpays
+ * request.headers.set(placement.header, `${placement.prefix}${token.value}`);
+ */
+export interface TokenPlacement {
+  readonly header: string;
+  readonly prefix: string;
+}
+
+/**
+ * `Authorization: Bearer <token>`, the way RFC 6750 and most payment APIs take it.
  *
  * @see https://www.rfc-editor.org/rfc/rfc6750#section-2.1
  * @example
- * const provider = { key, obtain, apply: bearer };
+ * const { header, prefix } = provider.placement ?? BEARER;
+ */
+export const BEARER: TokenPlacement = { header: "Authorization", prefix: "Bearer " };
+
+/** Returns a copy of the request with the token attached as `placement` says. */
+export function attachToken(request: Request, token: Token, placement: TokenPlacement): Request {
+  const authorized = new Request(request);
+  authorized.headers.set(placement.header, `${placement.prefix}${token.value}`);
+  return authorized;
+}
+
+/**
+ * Attaches a token as `Authorization: Bearer` ({@link BEARER}).
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc6750#section-2.1
+ * @example
+ * const provider = { key, obtain, placement: BEARER, apply: bearer };
  */
 export function bearer(request: Request, token: Token): Request {
-  const authorized = new Request(request);
-  authorized.headers.set("Authorization", `Bearer ${token.value}`);
-  return authorized;
+  return attachToken(request, token, BEARER);
 }

@@ -1,21 +1,26 @@
-import { abortable } from "./abortable.ts";
-import { readUpTo } from "./capped-body.ts";
 import { EdgeTokenError } from "./errors.ts";
+import { abortable } from "./internal/abortable.ts";
+import { readUpTo } from "./internal/capped-body.ts";
 import type { Runtime } from "./runtime.ts";
+import { type Backoff, type BackoffOptions, backoffMs } from "./schedule.ts";
 
 /**
  * How a provider call is sent. Every call has a timeout; network errors, 5xx and 429 are
  * retried with exponential backoff and full jitter; nothing else is.
+ *
+ * @example
+ * ipospays({ ...keys, requestPolicy: { timeoutMs: 5_000, retries: 3, backoff: { baseMs: 100 } } });
  */
 export interface RequestPolicy {
   /** Per attempt, including reading the body. Default 10 000 ms. */
   timeoutMs?: number | undefined;
   /** Retries after the first attempt. Default 2. */
   retries?: number | undefined;
-  /** The backoff base: attempt n waits a random time in [0, base·2ⁿ). Default 200 ms. */
-  baseDelayMs?: number | undefined;
-  /** The most any backoff waits. Default 5 000 ms. */
-  maxDelayMs?: number | undefined;
+  /**
+   * Between attempts: retry n waits a random time in [0, baseMs·2ⁿ), never more than `maxMs`
+   * (full jitter). Default 200 ms → 5 000 ms.
+   */
+  backoff?: BackoffOptions | undefined;
   /** A `Retry-After` longer than this is not waited for: the call fails `rate_limited`. Default 30 000 ms. */
   maxRetryAfterMs?: number | undefined;
   /** Bodies larger than this are refused. Default 64 KiB. */
@@ -30,14 +35,24 @@ export interface SentRequest {
   receivedAt: number;
 }
 
-const DEFAULTS: { [K in keyof RequestPolicy]-?: number } = {
-  timeoutMs: 10_000,
-  retries: 2,
-  baseDelayMs: 200,
-  maxDelayMs: 5_000,
-  maxRetryAfterMs: 30_000,
-  maxResponseBytes: 64 * 1024,
-};
+/** {@link RequestPolicy} with every default filled in. */
+interface Policy {
+  timeoutMs: number;
+  retries: number;
+  backoff: Backoff;
+  maxRetryAfterMs: number;
+  maxResponseBytes: number;
+}
+
+function withDefaults(policy: RequestPolicy): Policy {
+  return {
+    timeoutMs: policy.timeoutMs ?? 10_000,
+    retries: policy.retries ?? 2,
+    backoff: { baseMs: policy.backoff?.baseMs ?? 200, maxMs: policy.backoff?.maxMs ?? 5_000 },
+    maxRetryAfterMs: policy.maxRetryAfterMs ?? 30_000,
+    maxResponseBytes: policy.maxResponseBytes ?? 64 * 1024,
+  };
+}
 
 /**
  * `Retry-After` in milliseconds: delta-seconds or an HTTP date.
@@ -112,13 +127,7 @@ export async function sendRequest(
   what = "The provider",
   signal?: AbortSignal,
 ): Promise<SentRequest> {
-  const p = { ...DEFAULTS };
-  for (const [name, value] of Object.entries(policy) as [
-    keyof RequestPolicy,
-    number | undefined,
-  ][]) {
-    if (value !== undefined) p[name] = value;
-  }
+  const p = withDefaults(policy);
   for (let attempt = 0; ; attempt++) {
     if (signal?.aborted) throw new EdgeTokenError("aborted", `The call to ${what} was aborted.`);
     const timeout = AbortSignal.timeout(p.timeoutMs);
@@ -175,14 +184,14 @@ export async function sendRequest(
 
 async function backoff(
   runtime: Runtime,
-  p: { [K in keyof RequestPolicy]-?: number },
+  p: Policy,
   attempt: number,
   retryAfter: number | undefined,
   signal: AbortSignal | undefined,
   what: string,
 ): Promise<void> {
-  const ceiling = Math.min(p.maxDelayMs, p.baseDelayMs * 2 ** attempt);
-  const delay = retryAfter ?? runtime.random() * ceiling;
+  // A Retry-After the caller accepted (at most maxRetryAfterMs) is waited for as it is.
+  const delay = retryAfter ?? backoffMs(attempt, p.backoff, runtime.random(), "full");
   try {
     await runtime.sleep(delay, signal);
   } catch {

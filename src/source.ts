@@ -1,10 +1,24 @@
-import { abortable } from "./abortable.ts";
+/**
+ * The token source: the token in memory and its refresh point, one provider call at a time
+ * (single flight), and a memory of recent failures. Where a token comes from — the store, a
+ * lease, the provider — is `shared-token.ts`; `fetch` with the token is `authenticated-fetch.ts`;
+ * the refresh point and the backoff are `schedule.ts`.
+ */
+import { authenticatedFetch } from "./authenticated-fetch.ts";
 import { EdgeTokenError, isEdgeTokenError, isPermanent } from "./errors.ts";
+import { abortable } from "./internal/abortable.ts";
 import type { TokenLease } from "./lease.ts";
-import type { Provider, ProviderContext, ResponseVerdict } from "./provider.ts";
+import type { Provider } from "./provider.ts";
 import { type Runtime, type RuntimeOptions, resolveRuntime } from "./runtime.ts";
-import { storeKeyName } from "./stores/key-name.ts";
-import type { TokenStore } from "./stores/store.ts";
+import {
+  type Backoff,
+  type BackoffOptions,
+  failureWaitMs,
+  type RefreshOptions,
+  refreshPoint,
+} from "./schedule.ts";
+import { SharedToken } from "./shared-token.ts";
+import type { TokenStore } from "./store.ts";
 import type { Token } from "./token.ts";
 
 /** Options of {@link createTokenSource}: what users tune. */
@@ -23,7 +37,7 @@ export interface TokenSourceOptions {
   /** How long a credential, scope or configuration error is remembered. Default 30 000 ms. */
   permanentErrorTtlMs?: number | undefined;
   /** Backoff after a transient failure: first wait, doubled each time, capped. Default 1 s → 60 s. */
-  backoff?: { baseMs?: number | undefined; maxMs?: number | undefined } | undefined;
+  backoff?: BackoffOptions | undefined;
   /**
    * A lease shared by every instance (a Durable Object, say), so that one of them calls the
    * provider per key while the others wait for its token in the store. Needs a `store`.
@@ -39,9 +53,6 @@ export interface TokenSourceOptions {
   /** The platform: fetch, clock, sleep, random. Defaults to the globals. */
   runtime?: RuntimeOptions | undefined;
 }
-
-/** How often an instance waiting on another's lease looks in the store. */
-const LEASE_POLL_MS = 250;
 
 /** A Workers `ExecutionContext`, or anything else that keeps background work alive. */
 export interface WaitUntil {
@@ -106,46 +117,52 @@ function waitFor<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promi
  */
 export class TokenSource {
   readonly #provider: Provider;
-  readonly #store: TokenStore | undefined;
   readonly #runtime: Runtime;
-  readonly #refreshAhead: number;
-  readonly #refreshJitter: number;
-  readonly #floor: number;
+  readonly #refresh: RefreshOptions;
   readonly #permanentErrorTtl: number;
-  readonly #backoffBase: number;
-  readonly #backoffMax: number;
-  readonly #lease: TokenLease | undefined;
-  readonly #leaseMs: number;
+  readonly #backoff: Backoff;
   readonly #renewCooldown: number;
-  /** Names this source to the lease: random, so two instances never pass for one another. */
-  readonly #holder: string = crypto.randomUUID();
+  readonly #shared: SharedToken;
   #entry: Entry | undefined;
   #inflight: Promise<Token> | undefined;
   #failure: Failure | undefined;
   #failures = 0;
-  /** The value of the last token an API refused: never adopted again from the store. */
-  #refused: string | undefined;
-  #keyName: Promise<string> | undefined;
 
   constructor(provider: Provider, options: TokenSourceOptions = {}) {
     this.#provider = provider;
-    this.#store = options.store;
     this.#runtime = resolveRuntime(options.runtime);
-    this.#refreshAhead = share(options.refreshAhead, 0.25, "refreshAhead");
-    this.#refreshJitter = share(options.refreshJitter, 0.1, "refreshJitter");
-    this.#floor = duration(options.minRemainingMs, 30_000, "minRemainingMs");
+    this.#refresh = {
+      refreshAhead: share(options.refreshAhead, 0.25, "refreshAhead"),
+      refreshJitter: share(options.refreshJitter, 0.1, "refreshJitter"),
+      minRemainingMs: duration(options.minRemainingMs, 30_000, "minRemainingMs"),
+    };
     this.#permanentErrorTtl = duration(options.permanentErrorTtlMs, 30_000, "permanentErrorTtlMs");
-    this.#backoffBase = duration(options.backoff?.baseMs, 1_000, "backoff.baseMs");
-    this.#backoffMax = duration(options.backoff?.maxMs, 60_000, "backoff.maxMs");
-    this.#lease = options.lease;
-    this.#leaseMs = duration(options.leaseMs, 15_000, "leaseMs");
+    this.#backoff = {
+      baseMs: duration(options.backoff?.baseMs, 1_000, "backoff.baseMs"),
+      maxMs: duration(options.backoff?.maxMs, 60_000, "backoff.maxMs"),
+    };
+    const leaseMs = duration(options.leaseMs, 15_000, "leaseMs");
     this.#renewCooldown = duration(options.renewCooldownMs, 1_000, "renewCooldownMs");
-    if (this.#lease !== undefined && this.#store === undefined) {
+    if (options.lease !== undefined && options.store === undefined) {
       throw new EdgeTokenError(
         "configuration",
         "TokenSourceOptions.lease needs a store: waiting instances take the token from it.",
       );
     }
+    this.#shared = new SharedToken(
+      provider,
+      this.#runtime,
+      {
+        store: options.store,
+        lease: options.lease,
+        leaseMs,
+        minRemainingMs: this.#refresh.minRemainingMs,
+      },
+      {
+        current: () => this.#entry?.token,
+        adopt: (token) => this.#adopt(token).refreshAt,
+      },
+    );
   }
 
   /**
@@ -168,41 +185,26 @@ export class TokenSource {
    * @example
    * const res = await source.fetch(`${base}/api/v3/iposTransact`, { method: "POST", body }, { ctx });
    */
-  async fetch(
+  fetch(
     input: Request | string | URL,
     init?: RequestInit,
     options?: GetOptions,
   ): Promise<Response> {
-    // Redirects are not followed unless the caller asks: the token would travel with them to
-    // wherever they point (browsers drop Authorization across origins, not a `token` header).
-    const request =
-      init?.redirect === undefined && !(input instanceof Request)
-        ? new Request(input, { ...init, redirect: "manual" })
-        : new Request(input, init);
-    // A stream the caller handed over can be read once; anything else can be sent again.
-    const replayable = !(init?.body instanceof ReadableStream);
-    const spare = replayable && request.body !== null ? request.clone() : request;
-    const token = await this.get(options);
-    const response = await this.#runtime.fetch(this.#provider.apply(request, token));
-    const verdict: ResponseVerdict =
-      (await this.#provider.inspect?.(response)) ?? (response.status === 401 ? "rejected" : "ok");
-    if (verdict === "ok") return response;
-    // A token refused the moment it was obtained is not the token's fault (a bad request, or a
-    // caller provoking 401s): renewing it would turn every such request into an auth call.
-    if (this.#runtime.now() - token.obtainedAt < this.#renewCooldown) return response;
-    this.#forget(token);
-    if (verdict === "renew" || !replayable) return response;
-    const renewed = await this.get(options);
-    await response.body?.cancel().catch(() => {});
-    return this.#runtime.fetch(this.#provider.apply(spare, renewed));
+    return authenticatedFetch(input, init, {
+      provider: this.#provider,
+      runtime: this.#runtime,
+      renewCooldownMs: this.#renewCooldown,
+      token: () => this.get(options),
+      refused: (token) => this.#forget(token),
+    });
   }
 
   /** Drops the cached token here and in the store; the next `get()` obtains a new one. */
   async invalidate(): Promise<void> {
     const entry = this.#entry;
     this.#entry = undefined;
-    if (entry !== undefined) this.#refused = entry.token.value;
-    if (this.#store !== undefined) await this.#store.delete(await this.#key());
+    if (entry !== undefined) this.#shared.refuse(entry.token.value);
+    await this.#shared.delete();
   }
 
   toJSON(): Record<string, unknown> {
@@ -212,14 +214,14 @@ export class TokenSource {
 
   #forget(token: Token): void {
     // Only the first refusal of a token drops it; later ones find a newer token already in place.
-    this.#refused = token.value;
+    this.#shared.refuse(token.value);
     if (this.#entry?.token === token) this.#entry = undefined;
   }
 
   async #slowGet(options: GetOptions | undefined): Promise<Token> {
     const now = this.#runtime.now();
     const entry = this.#entry;
-    if (entry !== undefined && entry.token.expiresAt - now > this.#floor) {
+    if (entry !== undefined && entry.token.expiresAt - now > this.#refresh.minRemainingMs) {
       this.#refreshBehind(now, options?.ctx);
       return entry.token;
     }
@@ -241,7 +243,7 @@ export class TokenSource {
     if (this.#inflight !== undefined) return this.#inflight;
     const failure = this.#failure;
     if (failure !== undefined && now < failure.until) return Promise.reject(failure.error);
-    const inflight = this.#load().then(
+    const inflight = this.#shared.load().then(
       (token) => {
         this.#failure = undefined;
         this.#failures = 0;
@@ -270,137 +272,20 @@ export class TokenSource {
       return;
     }
     this.#failures += 1;
-    const ceiling = Math.min(this.#backoffMax, this.#backoffBase * 2 ** (this.#failures - 1));
-    // Half fixed, half jitter: a fleet that failed together does not retry together.
-    const wait = Math.max(
-      Math.min(error.retryAfterMs ?? 0, this.#backoffMax),
-      ceiling / 2 + (this.#runtime.random() * ceiling) / 2,
+    const wait = failureWaitMs(
+      this.#failures,
+      this.#backoff,
+      this.#runtime.random(),
+      error.retryAfterMs,
     );
     this.#failure = { error, until: now + wait };
   }
 
-  #key(): Promise<string> {
-    this.#keyName ??= storeKeyName(this.#provider.key);
-    return this.#keyName;
-  }
-
-  #refreshAt(token: Token): number {
-    const lifetime = token.lifetime;
-    const ahead = this.#refreshAhead + this.#runtime.random() * this.#refreshJitter;
-    const point = token.expiresAt - lifetime * ahead;
-    // Leave at least one floor of slack for the refresh itself, but never refresh before
-    // half the lifetime has passed (a token barely above the floor would refresh on every call).
-    const planned = Math.max(
-      token.obtainedAt + lifetime / 2,
-      Math.min(point, token.expiresAt - 2 * this.#floor),
-    );
-    // The cached path serves until this point without looking: never past the floor.
-    return Math.min(planned, token.expiresAt - this.#floor);
-  }
-
   #adopt(token: Token): Entry {
-    const entry = { token, promise: Promise.resolve(token), refreshAt: this.#refreshAt(token) };
+    const refreshAt = refreshPoint(token, this.#refresh, this.#runtime.random());
+    const entry = { token, promise: Promise.resolve(token), refreshAt };
     this.#entry = entry;
     return entry;
-  }
-
-  async #readStore(key: string): Promise<Token | undefined> {
-    if (this.#store === undefined) return undefined;
-    try {
-      const stored = await this.#store.get(key);
-      return stored?.value === this.#refused ? undefined : stored;
-    } catch {
-      return undefined;
-    }
-  }
-
-  /**
-   * Looks in the store for a token newer than ours (another instance's). Adopts it when it is
-   * above the floor, and returns it as `ready` when it is not yet due for refresh; returns it as
-   * `newer` in any case, since its refresh handle is the live one.
-   */
-  async #fromStore(key: string): Promise<{ ready?: Token; newer?: Token }> {
-    const stored = await this.#readStore(key);
-    const current = this.#entry?.token;
-    if (
-      stored === undefined ||
-      (current !== undefined && stored.obtainedAt <= current.obtainedAt)
-    ) {
-      return {};
-    }
-    const now = this.#runtime.now();
-    if (!(stored.expiresAt - now > this.#floor)) return { newer: stored };
-    const entry = this.#adopt(stored);
-    return now < entry.refreshAt ? { ready: stored, newer: stored } : { newer: stored };
-  }
-
-  async #load(): Promise<Token> {
-    const key = await this.#key();
-    const first = await this.#fromStore(key);
-    if (first.ready !== undefined) return first.ready;
-    let newer = first.newer;
-    const lease = this.#lease;
-    if (lease === undefined) return this.#obtainAndStore(key, newer);
-    const holder = this.#holder;
-    const take = (): Promise<boolean> => {
-      const now = this.#runtime.now();
-      // A lease service that fails must not stop tokens: go on as if there were none.
-      return lease.acquire(key, holder, now, now + this.#leaseMs).catch(() => true);
-    };
-    let held = await take();
-    // Another instance is calling the provider: wait for its token to reach the store.
-    for (let poll = 0; !held && poll < this.#leaseMs / LEASE_POLL_MS; poll++) {
-      await this.#runtime.sleep(LEASE_POLL_MS);
-      const seen = await this.#fromStore(key);
-      if (seen.ready !== undefined) return seen.ready;
-      newer = seen.newer ?? newer;
-      held = await take();
-    }
-    // Held, or its holder never delivered within the lease: obtain here.
-    try {
-      return await this.#obtainAndStore(key, newer);
-    } finally {
-      if (held) await lease.release(key, holder).catch(() => undefined);
-    }
-  }
-
-  async #obtainAndStore(key: string, stored: Token | undefined): Promise<Token> {
-    const now = this.#runtime.now();
-    const current = this.#entry?.token;
-    // Refresh from the newest token anyone has: its refresh handle is the one still live.
-    const previous =
-      stored !== undefined && (current === undefined || stored.obtainedAt > current.obtainedAt)
-        ? stored
-        : current;
-    const token = await this.#obtainOrRefresh(previous, now);
-    const left = token.expiresAt - this.#runtime.now();
-    if (!(left > this.#floor)) {
-      throw new EdgeTokenError(
-        "invalid_response",
-        `${this.#provider.key.provider} issued a token with ${Math.round(left / 1000)} s of life, below minRemainingMs.`,
-      );
-    }
-    if (this.#store !== undefined) {
-      // Stored before it is used: a rotating refresh handle must not be lost with this isolate.
-      await this.#store.set(key, token).catch(() => undefined);
-    }
-    return this.#adopt(token).token;
-  }
-
-  #obtainOrRefresh(previous: Token | undefined, now: number): Promise<Token> {
-    const provider = this.#provider;
-    const context: ProviderContext = { runtime: this.#runtime };
-    if (
-      previous === undefined ||
-      provider.refresh === undefined ||
-      !(provider.canRefresh?.(previous, now) ?? true)
-    ) {
-      return provider.obtain(context);
-    }
-    return provider.refresh(previous, context).catch((error: unknown) => {
-      if (isEdgeTokenError(error, "refresh_rejected")) return provider.obtain(context);
-      throw error;
-    });
   }
 }
 

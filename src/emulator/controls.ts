@@ -1,6 +1,7 @@
 /**
  * The emulator's HTTP controls under `/_emulator/`, for tests in another process and for curl:
- * a thin veneer over the {@link Emulator} methods. Not counted as calls, never faulted.
+ * a thin veneer over the `Emulator` methods, which the emulator hands in (imports run one way:
+ * emulator.ts → controls.ts). Not counted as calls, never faulted.
  *
  * - `GET /_emulator/calls`: call counts per endpoint.
  * - `GET /_emulator/jwks`: the public signing key.
@@ -9,10 +10,10 @@
  * - `POST /_emulator/revoke` `{"token": "…"}`.
  * - `POST /_emulator/reset`.
  */
+import type { JSONWebKeySet } from "jose";
 import * as v from "valibot";
 import { describeBodyProblem, readJsonBody } from "./body.ts";
-import type { Emulator } from "./emulator.ts";
-import { FaultSchema } from "./faults.ts";
+import { type Fault, FaultSchema } from "./faults.ts";
 import { methodNotAllowed, notFound, type Reply, toResponse } from "./reply.ts";
 
 const CONTROL_PREFIX = "/_emulator";
@@ -31,7 +32,18 @@ export function isControlPath(path: string): boolean {
   return path === CONTROL_PREFIX || path.startsWith(`${CONTROL_PREFIX}/`);
 }
 
-type Control = (request: Request, emulator: Emulator) => Promise<Reply>;
+/** The emulator's methods the controls drive (the `Emulator` has them, under the same names). */
+export interface Controlled {
+  calls(): Record<string, number>;
+  jwks(): Promise<JSONWebKeySet>;
+  addFault(fault: Fault): void;
+  clearFaults(): void;
+  advance(ms: number): void;
+  revoke(token: string): void;
+  reset(): void;
+}
+
+type Control = (request: Request, emulator: Controlled) => Promise<Reply>;
 
 const CONTROLS: Record<string, Partial<Record<string, Control>>> = {
   calls: { GET: async (_request, emulator) => ({ status: 200, json: emulator.calls() }) },
@@ -80,7 +92,7 @@ const CONTROLS: Record<string, Partial<Record<string, Control>>> = {
 export async function handleControl(
   request: Request,
   path: string,
-  emulator: Emulator,
+  emulator: Controlled,
   nowMs: number,
 ): Promise<Response> {
   const name = path.slice(CONTROL_PREFIX.length + 1);

@@ -1,4 +1,4 @@
-import { utf8ToBase64 } from "../base64url.ts";
+import { utf8ToBase64 } from "../internal/base64url.ts";
 
 /** `application/x-www-form-urlencoded` encoding, as RFC 6749 §2.3.1 wants for Basic credentials. */
 function formEncode(value: string): string {

@@ -1,13 +1,13 @@
 import * as v from "valibot";
 import { EdgeTokenError } from "../errors.ts";
 import { parseConfig } from "../parse.ts";
-import { bearer, type Provider, type ProviderContext } from "../provider.ts";
+import { BEARER, bearer, type Provider, type ProviderContext } from "../provider.ts";
 import { type RequestPolicy, sendRequest } from "../request.ts";
 import type { Token } from "../token.ts";
-import { resolveBaseUrl } from "./base-url.ts";
 import { basicAuthorization } from "./basic-auth.ts";
 import { processOAuth2TokenResponse } from "./oauth2.ts";
 import { RequestPolicySchema } from "./policy-schema.ts";
+import { checkBaseUrl } from "./service-url.ts";
 
 /** Options of {@link broker}: the broker, the scope, and one way to prove who is asking. */
 export interface BrokerOptions {
@@ -30,6 +30,15 @@ export interface BrokerOptions {
   requestPolicy?: RequestPolicy;
 }
 
+/**
+ * What a broker scope looks like, `provider:scope` (e.g. `ipospays:PaymentTokenization`),
+ * whether or not a given broker knows it: the check of {@link BrokerOptions.scope}.
+ *
+ * @example
+ * BROKER_SCOPE_PATTERN.test("papaya:payments"); // true
+ */
+export const BROKER_SCOPE_PATTERN: RegExp = /^[a-z0-9]+:[A-Za-z0-9_.-]+$/;
+
 const NAME = "edgetoken broker";
 const TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange";
 const ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token";
@@ -37,7 +46,7 @@ const ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token";
 const OptionsSchema = v.pipe(
   v.object({
     brokerUrl: v.pipe(v.string(), v.nonEmpty()),
-    scope: v.pipe(v.string(), v.regex(/^[a-z0-9]+:[A-Za-z0-9_.-]+$/, "provider:scope")),
+    scope: v.pipe(v.string(), v.regex(BROKER_SCOPE_PATTERN, "provider:scope")),
     resource: v.optional(v.pipe(v.string(), v.nonEmpty())),
     clientId: v.optional(v.pipe(v.string(), v.nonEmpty())),
     clientSecret: v.optional(v.pipe(v.string(), v.nonEmpty())),
@@ -73,7 +82,7 @@ const OptionsSchema = v.pipe(
 /* @__NO_SIDE_EFFECTS__ */
 export function broker(options: BrokerOptions): Provider {
   const o = parseConfig(options, OptionsSchema, "broker() options");
-  const base = resolveBaseUrl(NAME, "production", o.brokerUrl, { sandbox: "" }, "brokerUrl");
+  const base = checkBaseUrl(NAME, "brokerUrl", o.brokerUrl);
   const policy = o.requestPolicy ?? {};
   const subjectToken = options.subjectToken;
   // A session URL may be relative to the page; resolved at call time against its location.
@@ -120,6 +129,7 @@ export function broker(options: BrokerOptions): Provider {
       }
       return token;
     },
+    placement: BEARER,
     apply: bearer,
     toJSON: () => ({ provider: "broker", brokerUrl: base, scope: o.scope }),
   };

@@ -1,12 +1,19 @@
 import * as v from "valibot";
 import { EdgeTokenError, type EdgeTokenErrorCode } from "../errors.ts";
 import { parseConfig, parseValue } from "../parse.ts";
-import type { Provider, ProviderContext, ResponseVerdict } from "../provider.ts";
+import {
+  attachToken,
+  type Provider,
+  type ProviderContext,
+  type ResponseVerdict,
+  type TokenPlacement,
+} from "../provider.ts";
 import { type RequestPolicy, type SentRequest, sendRequest } from "../request.ts";
 import type { Token } from "../token.ts";
-import { resolveBaseUrl } from "./base-url.ts";
+import { chooseHost } from "./hosts.ts";
 import { issuedToken } from "./issued-token.ts";
 import { RequestPolicySchema } from "./policy-schema.ts";
+import { checkBaseUrl } from "./service-url.ts";
 
 /** The scopes an iPOSpays key can ask for; a token carries exactly one. */
 export type IposPaysScope =
@@ -37,7 +44,22 @@ export interface IposPaysOptions {
   requestPolicy?: RequestPolicy;
 }
 
-const HOSTS = { sandbox: "https://auth.ipospays.tech", production: "https://auth.ipospays.com" };
+/**
+ * iPOSpays' published hosts (a `ProviderHosts`): `auth` issues tokens, `api` (Transact,
+ * HPP) takes them.
+ *
+ * @see https://docs.ipospays.com/authentication-token-api
+ * @example
+ * await source.fetch(`${IPOSPAYS_HOSTS.api.sandbox}/api/v3/iposTransact`, { method: "POST", body });
+ */
+export const IPOSPAYS_HOSTS = {
+  auth: { sandbox: "https://auth.ipospays.tech", production: "https://auth.ipospays.com" },
+  api: { sandbox: "https://payment.ipospays.tech", production: "https://payment.ipospays.com" },
+} as const;
+
+/** iPOSpays takes its token as a `token` header, without `Bearer`. */
+const PLACEMENT: TokenPlacement = { header: "token", prefix: "" };
+
 const SCOPES = ["PaymentTokenization", "Recurring", "BatchReport", "ExternalApi", "CardLookUp"];
 const LEVEL_SCOPES: Record<IposPaysKeyLevel, readonly string[]> = {
   merchant: ["PaymentTokenization", "Recurring", "BatchReport"],
@@ -138,7 +160,8 @@ function config(options: IposPaysOptions): Config {
       `${NAME} ${parsed.keyLevel}-level keys may not ask for ${parsed.scope}: they may have ${LEVEL_SCOPES[parsed.keyLevel].join(", ")}.`,
     );
   }
-  return { ...parsed, base: resolveBaseUrl(NAME, parsed.environment, parsed.baseUrl, HOSTS) };
+  const host = chooseHost(NAME, parsed.environment, parsed.baseUrl, IPOSPAYS_HOSTS.auth);
+  return { ...parsed, base: checkBaseUrl(NAME, "baseUrl", host) };
 }
 
 /**
@@ -309,10 +332,9 @@ export function ipospays(options: IposPaysOptions): Provider {
       );
       return processIposPaysResponse(sent, "refresh", requested);
     },
+    placement: PLACEMENT,
     apply(request: Request, token: Token): Request {
-      const authorized = new Request(request);
-      authorized.headers.set("token", token.value);
-      return authorized;
+      return attachToken(request, token, PLACEMENT);
     },
     inspect: transactVerdict,
     toJSON: () => ({ provider: "ipospays", environment: c.environment, scope: c.scope }),

@@ -1,13 +1,13 @@
 import * as v from "valibot";
 import { EdgeTokenError, type EdgeTokenErrorCode } from "../errors.ts";
 import { parseConfig, parseJson, peekJson } from "../parse.ts";
-import { bearer, type Provider, type ProviderContext } from "../provider.ts";
+import { BEARER, bearer, type Provider, type ProviderContext } from "../provider.ts";
 import { type RequestPolicy, type SentRequest, sendRequest } from "../request.ts";
 import type { Token } from "../token.ts";
-import { resolveBaseUrl } from "./base-url.ts";
 import { basicAuthorization } from "./basic-auth.ts";
 import { issuedToken } from "./issued-token.ts";
 import { RequestPolicySchema } from "./policy-schema.ts";
+import { checkBaseUrl } from "./service-url.ts";
 
 /** Options of {@link oauth2ClientCredentials}. */
 export interface OAuth2ClientCredentialsOptions {
@@ -92,7 +92,7 @@ function words(value: string | readonly string[] | undefined): string[] {
 
 function config(options: OAuth2ClientCredentialsOptions): Config {
   const parsed = parseConfig(options, OptionsSchema, "oauth2ClientCredentials() options");
-  const tokenUrl = resolveBaseUrl(NAME, "production", parsed.tokenUrl, { sandbox: "" }, "tokenUrl");
+  const tokenUrl = checkBaseUrl(NAME, "tokenUrl", parsed.tokenUrl);
   return {
     tokenUrl,
     clientId: parsed.clientId,
@@ -202,6 +202,7 @@ export function oauth2ClientCredentials(options: OAuth2ClientCredentialsOptions)
         defaultLifetime: c.defaultLifetime,
       });
     },
+    placement: BEARER,
     apply: bearer,
     toJSON: () => ({ provider: "oauth2", tokenUrl: c.tokenUrl, environment: c.environment, scope }),
   };

@@ -1,12 +1,13 @@
 import * as v from "valibot";
 import { EdgeTokenError } from "../errors.ts";
 import { parseConfig, parseJson } from "../parse.ts";
-import { bearer, type Provider, type ProviderContext } from "../provider.ts";
+import { BEARER, bearer, type Provider, type ProviderContext } from "../provider.ts";
 import { type RequestPolicy, type SentRequest, sendRequest } from "../request.ts";
 import type { Token } from "../token.ts";
-import { resolveBaseUrl } from "./base-url.ts";
+import { chooseHost } from "./hosts.ts";
 import { issuedToken } from "./issued-token.ts";
 import { RequestPolicySchema } from "./policy-schema.ts";
+import { checkBaseUrl } from "./service-url.ts";
 
 /** Options of {@link papaya}. */
 export interface PapayaOptions {
@@ -26,7 +27,17 @@ export interface PapayaOptions {
 }
 
 const NAME = "Papaya Global";
-const HOSTS = { sandbox: "https://authentication-service.staging.pay.papayaglobal.work" };
+/**
+ * Papaya Global's published hosts (a `ProviderHosts`): the staging auth service only; no
+ * production host and no API host are published (the account manager gives them).
+ *
+ * @see https://docs.papayaglobal.com/api-reference/authentication-api
+ * @example
+ * const auth = PAPAYA_HOSTS.auth.sandbox;
+ */
+export const PAPAYA_HOSTS = {
+  auth: { sandbox: "https://authentication-service.staging.pay.papayaglobal.work" },
+} as const;
 
 const OptionsSchema = v.object({
   apiKey: v.pipe(v.string(), v.nonEmpty()),
@@ -56,7 +67,8 @@ const Obtained = v.object({
 
 function config(options: PapayaOptions): Config {
   const parsed = parseConfig(options, OptionsSchema, "papaya() options");
-  return { ...parsed, base: resolveBaseUrl(NAME, parsed.environment, parsed.baseUrl, HOSTS) };
+  const host = chooseHost(NAME, parsed.environment, parsed.baseUrl, PAPAYA_HOSTS.auth);
+  return { ...parsed, base: checkBaseUrl(NAME, "baseUrl", host) };
 }
 
 function obtainRequest(c: Config): Request {
@@ -146,6 +158,7 @@ export function papaya(options: PapayaOptions): Provider {
       );
       return processPapayaResponse(sent, requested);
     },
+    placement: BEARER,
     apply: bearer,
     toJSON: () => ({ provider: "papaya", environment: c.environment, scope: c.scope }),
   };

@@ -1,13 +1,14 @@
 import * as v from "valibot";
-import { utf8ToBase64 } from "../base64url.ts";
 import { EdgeTokenError, type EdgeTokenErrorCode } from "../errors.ts";
+import { utf8ToBase64 } from "../internal/base64url.ts";
 import { parseConfig, parseJson, peekJson } from "../parse.ts";
-import { bearer, type Provider, type ProviderContext } from "../provider.ts";
+import { BEARER, bearer, type Provider, type ProviderContext } from "../provider.ts";
 import { type RequestPolicy, type SentRequest, sendRequest } from "../request.ts";
 import type { Token } from "../token.ts";
-import { resolveBaseUrl } from "./base-url.ts";
+import { chooseHost } from "./hosts.ts";
 import { issuedToken } from "./issued-token.ts";
 import { RequestPolicySchema } from "./policy-schema.ts";
+import { checkBaseUrl } from "./service-url.ts";
 
 /** Options of {@link paymentsGate}. */
 export interface PaymentsGateOptions {
@@ -25,7 +26,18 @@ export interface PaymentsGateOptions {
 }
 
 const NAME = "PaymentsGate";
-const HOSTS = { sandbox: "https://secure.sandbox.paymentsgate.io" };
+/**
+ * PaymentsGate's published hosts (a `ProviderHosts`): one host serves auth and API; no
+ * production host is published (the account manager gives it).
+ *
+ * @see https://docs.paymentsgate.io
+ * @example
+ * const base = PAYMENTSGATE_HOSTS.api.sandbox; // "https://secure.sandbox.paymentsgate.io"
+ */
+export const PAYMENTSGATE_HOSTS = {
+  auth: { sandbox: "https://secure.sandbox.paymentsgate.io" },
+  api: { sandbox: "https://secure.sandbox.paymentsgate.io" },
+} as const;
 
 const OptionsSchema = v.object({
   accountId: v.pipe(v.string(), v.uuid()),
@@ -68,7 +80,11 @@ function config(options: PaymentsGateOptions): Config {
   const parsed = parseConfig(options, OptionsSchema, "paymentsGate() options");
   return {
     ...parsed,
-    base: resolveBaseUrl(NAME, parsed.environment, parsed.baseUrl, HOSTS),
+    base: checkBaseUrl(
+      NAME,
+      "baseUrl",
+      chooseHost(NAME, parsed.environment, parsed.baseUrl, PAYMENTSGATE_HOSTS.auth),
+    ),
     encodedKey: encodePublicKey(parsed.publicKey),
   };
 }
@@ -217,6 +233,7 @@ export function paymentsGate(options: PaymentsGateOptions): Provider {
       );
       return processPaymentsGateResponse(sent, "refresh", c.scope);
     },
+    placement: BEARER,
     apply: bearer,
     toJSON: () => ({ provider: "paymentsgate", environment: c.environment, scope: c.scope }),
   };

@@ -9,8 +9,7 @@ const duration: v.GenericSchema<number | undefined> = v.optional(
 export const RequestPolicySchema: v.GenericSchema<RequestPolicy> = v.object({
   timeoutMs: duration,
   retries: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(10))),
-  baseDelayMs: duration,
-  maxDelayMs: duration,
+  backoff: v.optional(v.object({ baseMs: duration, maxMs: duration })),
   maxRetryAfterMs: duration,
   maxResponseBytes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
 });

@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { fromBase64url, toBase64url } from "../base64url.ts";
+import { fromBase64url, toBase64url } from "../internal/base64url.ts";
 import { parseConfig } from "../parse.ts";
 import type { KvNamespaceLike } from "./kv.ts";
 

@@ -1,6 +1,6 @@
+import type { TokenStore } from "../store.ts";
 import type { Token } from "../token.ts";
 import { decodeToken, encodeToken } from "./record.ts";
-import type { TokenStore } from "./store.ts";
 
 /**
  * The part of a Workers KV namespace edgetoken uses. A `KVNamespace` binding fits as is; so does
@@ -18,8 +18,15 @@ export interface KvStoreOptions {
   now?: () => number;
 }
 
-/** Workers KV refuses expirations less than 60 seconds ahead. */
-const KV_MIN_TTL_SECONDS = 60;
+/**
+ * Workers KV refuses an `expirationTtl` below 60 seconds: a store entry (or anything else put in
+ * KV with a lifetime) is kept at least this long.
+ *
+ * @see https://developers.cloudflare.com/kv/api/write-key-value-pairs/#expiring-keys
+ * @example
+ * await kv.put(key, value, { expirationTtl: Math.max(KV_MIN_TTL_SECONDS, seconds) });
+ */
+export const KV_MIN_TTL_SECONDS = 60;
 
 /**
  * Tokens in Workers KV, shared by every isolate in every colo. Entries expire with their token

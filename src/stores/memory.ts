@@ -1,5 +1,5 @@
+import type { TokenStore } from "../store.ts";
 import type { Token } from "../token.ts";
-import type { TokenStore } from "./store.ts";
 
 /** Options of {@link createMemoryStore}. */
 export interface MemoryStoreOptions {

@@ -1,4 +1,4 @@
-import type { Token } from "../token.ts";
+import type { Token } from "./token.ts";
 
 /**
  * Where tokens live between calls and between instances. Implementations never throw for a

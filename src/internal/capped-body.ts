@@ -1,6 +1,11 @@
 /**
  * Reads a body stream, but never more than `max` bytes: past that the stream is cancelled and
- * the answer is `undefined`. `read` lets the caller put a deadline on each read.
+ * the answer is `undefined`, whatever `Content-Length` claimed. `read` lets the caller put a
+ * deadline on each read.
+ *
+ * @example
+ * const bytes = request.body === null ? new Uint8Array() : await readUpTo(request.body, 16_384);
+ * if (bytes === undefined) return new Response("Payload Too Large", { status: 413 });
  */
 export async function readUpTo(
   stream: ReadableStream<Uint8Array>,

@@ -1,5 +1,5 @@
-import { toBase64url } from "../base64url.ts";
-import type { TokenKey } from "../provider.ts";
+import { toBase64url } from "./internal/base64url.ts";
+import type { TokenKey } from "./provider.ts";
 
 const encoder = new TextEncoder();
 

@@ -1,0 +1,172 @@
+import { EdgeTokenError, isEdgeTokenError } from "./errors.ts";
+import { storeKeyName } from "./key-name.ts";
+import type { TokenLease } from "./lease.ts";
+import type { Provider, ProviderContext } from "./provider.ts";
+import type { Runtime } from "./runtime.ts";
+import type { TokenStore } from "./store.ts";
+import type { Token } from "./token.ts";
+
+/** How often an instance waiting on another's lease looks in the store. */
+const LEASE_POLL_MS = 250;
+
+/** The token source's memory, as the shared token sees it. */
+export interface Cache {
+  /** The token held in memory, if any. */
+  current(): Token | undefined;
+  /** Takes a token into memory; returns its refresh point (epoch ms). */
+  adopt(token: Token): number;
+}
+
+/** The token source's options that the shared token reads, checked and with defaults. */
+export interface SharedTokenSettings {
+  store: TokenStore | undefined;
+  lease: TokenLease | undefined;
+  leaseMs: number;
+  minRemainingMs: number;
+}
+
+/**
+ * The token every instance shares for one key: read from the store (another instance's, newer
+ * than ours, is adopted), waited for while another instance holds the lease, otherwise refreshed
+ * or obtained from the provider — and stored before it is used.
+ */
+export class SharedToken {
+  readonly #provider: Provider;
+  readonly #runtime: Runtime;
+  readonly #cache: Cache;
+  readonly #store: TokenStore | undefined;
+  readonly #lease: TokenLease | undefined;
+  readonly #leaseMs: number;
+  readonly #floor: number;
+  /** Names this source to the lease: random, so two instances never pass for one another. */
+  readonly #holder: string = crypto.randomUUID();
+  /** The value of the last token an API refused: never adopted again from the store. */
+  #refused: string | undefined;
+  #keyName: Promise<string> | undefined;
+
+  constructor(provider: Provider, runtime: Runtime, settings: SharedTokenSettings, cache: Cache) {
+    this.#provider = provider;
+    this.#runtime = runtime;
+    this.#cache = cache;
+    this.#store = settings.store;
+    this.#lease = settings.lease;
+    this.#leaseMs = settings.leaseMs;
+    this.#floor = settings.minRemainingMs;
+  }
+
+  /** An API refused this token value: the store's copy of it is a miss from now on. */
+  refuse(value: string): void {
+    this.#refused = value;
+  }
+
+  /** Drops the stored token. */
+  async delete(): Promise<void> {
+    if (this.#store !== undefined) await this.#store.delete(await this.#key());
+  }
+
+  /** A token above the floor: the store's, or a new one that is then stored. */
+  async load(): Promise<Token> {
+    const key = await this.#key();
+    const first = await this.#fromStore(key);
+    if (first.ready !== undefined) return first.ready;
+    let newer = first.newer;
+    const lease = this.#lease;
+    if (lease === undefined) return this.#obtainAndStore(key, newer);
+    const holder = this.#holder;
+    const take = (): Promise<boolean> => {
+      const now = this.#runtime.now();
+      // A lease service that fails must not stop tokens: go on as if there were none.
+      return lease.acquire(key, holder, now, now + this.#leaseMs).catch(() => true);
+    };
+    let held = await take();
+    // Another instance is calling the provider: wait for its token to reach the store.
+    for (let poll = 0; !held && poll < this.#leaseMs / LEASE_POLL_MS; poll++) {
+      await this.#runtime.sleep(LEASE_POLL_MS);
+      const seen = await this.#fromStore(key);
+      if (seen.ready !== undefined) return seen.ready;
+      newer = seen.newer ?? newer;
+      held = await take();
+    }
+    // Held, or its holder never delivered within the lease: obtain here.
+    try {
+      return await this.#obtainAndStore(key, newer);
+    } finally {
+      if (held) await lease.release(key, holder).catch(() => undefined);
+    }
+  }
+
+  #key(): Promise<string> {
+    this.#keyName ??= storeKeyName(this.#provider.key);
+    return this.#keyName;
+  }
+
+  async #readStore(key: string): Promise<Token | undefined> {
+    if (this.#store === undefined) return undefined;
+    try {
+      const stored = await this.#store.get(key);
+      return stored?.value === this.#refused ? undefined : stored;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Looks in the store for a token newer than ours (another instance's). Adopts it when it is
+   * above the floor, and returns it as `ready` when it is not yet due for refresh; returns it as
+   * `newer` in any case, since its refresh handle is the live one.
+   */
+  async #fromStore(key: string): Promise<{ ready?: Token; newer?: Token }> {
+    const stored = await this.#readStore(key);
+    const current = this.#cache.current();
+    if (
+      stored === undefined ||
+      (current !== undefined && stored.obtainedAt <= current.obtainedAt)
+    ) {
+      return {};
+    }
+    const now = this.#runtime.now();
+    if (!(stored.expiresAt - now > this.#floor)) return { newer: stored };
+    const refreshAt = this.#cache.adopt(stored);
+    return now < refreshAt ? { ready: stored, newer: stored } : { newer: stored };
+  }
+
+  async #obtainAndStore(key: string, stored: Token | undefined): Promise<Token> {
+    const now = this.#runtime.now();
+    const current = this.#cache.current();
+    // Refresh from the newest token anyone has: its refresh handle is the one still live.
+    const previous =
+      stored !== undefined && (current === undefined || stored.obtainedAt > current.obtainedAt)
+        ? stored
+        : current;
+    const token = await this.#obtainOrRefresh(previous, now);
+    const left = token.expiresAt - this.#runtime.now();
+    if (!(left > this.#floor)) {
+      throw new EdgeTokenError(
+        "invalid_response",
+        `${this.#provider.key.provider} issued a token with ${Math.round(left / 1000)} s of life, below minRemainingMs.`,
+      );
+    }
+    if (this.#store !== undefined) {
+      // Stored before it is used: a rotating refresh handle must not be lost with this isolate.
+      await this.#store.set(key, token).catch(() => undefined);
+    }
+    this.#cache.adopt(token);
+    return token;
+  }
+
+  #obtainOrRefresh(previous: Token | undefined, now: number): Promise<Token> {
+    const provider = this.#provider;
+    const context: ProviderContext = { runtime: this.#runtime };
+    if (
+      previous === undefined ||
+      provider.refresh === undefined ||
+      !(provider.canRefresh?.(previous, now) ?? true)
+    ) {
+      return provider.obtain(context);
+    }
+    return provider.refresh(previous, context).catch((error: unknown) => {
+      if (isEdgeTokenError(error, "refresh_rejected")) return provider.obtain(context);
+      throw error;
+    });
+  }
+}
