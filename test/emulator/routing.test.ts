@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { createEmulator } from "../../src/emulator/index.ts";
-import worker from "../../worker/emulator.ts";
+import worker from "../../src/emulator/worker.ts";
 import {
   BASE,
   get,
@@ -81,7 +81,7 @@ describe("routing", () => {
     expect(await json(response)).toMatchObject({ error: "Method Not Allowed" });
   });
 
-  it("serves the same emulator as a Worker (worker/emulator.ts)", async () => {
+  it("serves the same emulator as a Worker (src/emulator/worker.ts)", async () => {
     const response = await worker.fetch(
       new Request("http://127.0.0.1:8788/ipospays/v1/authenticate-token", {
         method: "POST",

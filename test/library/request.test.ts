@@ -49,7 +49,7 @@ describe("sendRequest", () => {
       new Response("", { status: 502 }),
       new Response("ok"),
     ]);
-    const sent = await sendRequest(build, runtime, { retries: 3, baseDelayMs: 100 });
+    const sent = await sendRequest(build, runtime, { retries: 3, backoff: { baseMs: 100 } });
     expect(sent.body).toBe("ok");
     expect(calls()).toBe(3);
     // random() = 0.5: half of 100·2⁰ and of 100·2¹.
@@ -59,7 +59,7 @@ describe("sendRequest", () => {
   it("caps the backoff", async () => {
     const { runtime, waits } = scripted([new Response("", { status: 500 })]);
     await rejection(
-      sendRequest(build, runtime, { retries: 6, baseDelayMs: 1000, maxDelayMs: 3000 }),
+      sendRequest(build, runtime, { retries: 6, backoff: { baseMs: 1000, maxMs: 3000 } }),
     );
     expect(Math.max(...waits)).toBe(1500);
   });

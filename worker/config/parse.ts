@@ -4,6 +4,12 @@
  * value, which may be a secret.
  */
 import * as v from "valibot";
+import {
+  IPOSPAYS_HOSTS,
+  PAPAYA_HOSTS,
+  PAYMENTSGATE_HOSTS,
+  type PublishedHosts,
+} from "../../src/index.ts";
 import type { ClientPolicy } from "../oauth/client-policy.ts";
 import { ok, type Result } from "../oauth/failure.ts";
 import type { BrokerConfig, ConfigProblem, ProviderSettings } from "./config.ts";
@@ -69,14 +75,18 @@ function pair(env: Env, first: keyof Env, second: keyof Env): ConfigProblem | un
   return undefined;
 }
 
-/** Production hosts that are not published must be given. */
+/** A host the provider does not publish (PaymentsGate's and Papaya's production) must be given. */
 function hostFor(
+  hosts: PublishedHosts,
   environment: "sandbox" | "production",
   field: string,
   given: string | undefined,
 ): ConfigProblem | undefined {
-  if (environment === "production" && given === undefined) {
-    return { field, problem: `${MUST}be set for production (no production host is published)` };
+  if (given === undefined && hosts[environment] === undefined) {
+    return {
+      field,
+      problem: `${MUST}be set for ${environment} (no ${environment} host is published)`,
+    };
   }
   return undefined;
 }
@@ -108,21 +118,16 @@ function crossChecks(env: Env): ConfigProblem | undefined {
     (env.PAYMENTSGATE_ACCOUNT_ID === undefined
       ? undefined
       : hostFor(
+          PAYMENTSGATE_HOSTS.auth,
           env.PAYMENTSGATE_ENVIRONMENT,
           "PAYMENTSGATE_BASE_URL",
           env.PAYMENTSGATE_BASE_URL,
         )) ??
     (env.PAPAYA_API_KEY === undefined
       ? undefined
-      : hostFor(env.PAPAYA_ENVIRONMENT, "PAPAYA_BASE_URL", env.PAPAYA_BASE_URL))
+      : hostFor(PAPAYA_HOSTS.auth, env.PAPAYA_ENVIRONMENT, "PAPAYA_BASE_URL", env.PAPAYA_BASE_URL))
   );
 }
-
-const IPOSPAYS_API_HOSTS = {
-  sandbox: "https://payment.ipospays.tech",
-  production: "https://payment.ipospays.com",
-};
-const PAYMENTSGATE_SANDBOX = "https://secure.sandbox.paymentsgate.io";
 
 function providers(env: Env): ProviderSettings {
   const settings: ProviderSettings = {};
@@ -135,7 +140,7 @@ function providers(env: Env): ProviderSettings {
       apiBaseUrl:
         env.IPOSPAYS_API_BASE_URL ??
         env.IPOSPAYS_BASE_URL ??
-        IPOSPAYS_API_HOSTS[env.IPOSPAYS_ENVIRONMENT],
+        IPOSPAYS_HOSTS.api[env.IPOSPAYS_ENVIRONMENT],
     };
   }
   if (env.PAYMENTSGATE_ACCOUNT_ID !== undefined && env.PAYMENTSGATE_PUBLIC_KEY !== undefined) {
@@ -144,7 +149,8 @@ function providers(env: Env): ProviderSettings {
       publicKey: env.PAYMENTSGATE_PUBLIC_KEY,
       environment: env.PAYMENTSGATE_ENVIRONMENT,
       baseUrl: env.PAYMENTSGATE_BASE_URL,
-      apiBaseUrl: env.PAYMENTSGATE_BASE_URL ?? PAYMENTSGATE_SANDBOX,
+      // One host serves PaymentsGate's auth and API; production has none published (checked above).
+      apiBaseUrl: env.PAYMENTSGATE_BASE_URL ?? PAYMENTSGATE_HOSTS.api.sandbox,
     };
   }
   if (env.PAPAYA_API_KEY !== undefined && env.PAPAYA_CLIENT_SECRET !== undefined) {

@@ -3,13 +3,12 @@
  * a problem is reported by what the field must be — never by its value, which may be a secret.
  */
 import * as v from "valibot";
+import { serviceUrlProblem } from "../../src/index.ts";
 import { DEFAULT_RATE_LIMIT, MAX_LIFETIME_SECONDS } from "../oauth/client-policy.ts";
 import { SCOPES } from "../oauth/scopes.ts";
 
 /** Custom messages start with this, so they can be told from valibot's (which quote the input). */
 export const MUST = "must ";
-const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
-
 function parsedUrl(text: string): URL | undefined {
   try {
     return new URL(text);
@@ -18,12 +17,9 @@ function parsedUrl(text: string): URL | undefined {
   }
 }
 
-/** https anywhere, http on loopback (the emulator); no credentials, query or fragment. */
+/** The library's rule for every service URL: https, or http on loopback; no credentials or query. */
 function isServiceUrl(text: string): boolean {
-  const url = parsedUrl(text);
-  if (url === undefined || url.username !== "" || url.password !== "") return false;
-  if (url.search !== "" || url.hash !== "") return false;
-  return url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK.has(url.hostname));
+  return serviceUrlProblem(text) === undefined;
 }
 
 /** Scheme, host and port and nothing else, as browsers send in `Origin`. */

@@ -6,12 +6,12 @@
  * it with a client that matters.
  */
 
+import { BROKER_SCOPE_PATTERN } from "../../src/index.ts";
 import type { Call } from "../context.ts";
 import { readForm } from "../http/body.ts";
 import { NO_STORE } from "../http/cache-headers.ts";
 import type { Failure } from "../oauth/failure.ts";
 import { clientCredentialsGrant } from "../oauth/grants.ts";
-import { SCOPE_SHAPE } from "../oauth/scopes.ts";
 import { countRequest } from "../rate-limit.ts";
 import { issueToken } from "../tokens/issue.ts";
 
@@ -27,7 +27,7 @@ export async function demoSessionEndpoint(call: Call): Promise<Response | Failur
   const form = await readForm(call.request);
   if (!form.ok) return form.failure;
   const scope = form.value.get("scope") ?? "";
-  if (!SCOPE_SHAPE.test(scope)) {
+  if (!BROKER_SCOPE_PATTERN.test(scope)) {
     return { kind: "invalid_request", detail: "scope must be exactly one provider:scope." };
   }
   const counted = await countRequest(call, client);

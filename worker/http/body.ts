@@ -3,7 +3,7 @@
  * `application/x-www-form-urlencoded` only (RFC 6749 §4.4.2, RFC 7009 §2.1, RFC 7662 §2.1),
  * each parameter at most once (RFC 6749 §3.2).
  */
-import { readUpTo } from "../../src/capped-body.ts";
+import { readUpTo } from "../../src/index.ts";
 import { fail, ok, type Result } from "../oauth/failure.ts";
 
 /** The OAuth endpoints' body limit. */

@@ -17,13 +17,6 @@ export type ProviderName = "ipospays" | "paymentsgate" | "papaya";
 
 export const PROVIDERS: readonly ProviderName[] = ["ipospays", "paymentsgate", "papaya"];
 
-/**
- * What a scope looks like, `provider:scope`, whether or not this broker knows it (that is
- * {@link isBrokerScope}). The one definition in the broker; the library's `broker()` provider
- * (`src/providers/broker.ts`) checks its `scope` option with the same pattern.
- */
-export const SCOPE_SHAPE = /^[a-z0-9]+:[A-Za-z0-9_.-]+$/;
-
 export function isBrokerScope(value: string): value is BrokerScope {
   return (SCOPES as readonly string[]).includes(value);
 }

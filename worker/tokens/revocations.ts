@@ -5,13 +5,9 @@
  * consistent: another colo may accept a revoked token for up to about a minute; this isolate
  * refuses it at once.
  */
+import { KV_MIN_TTL_SECONDS } from "../../src/index.ts";
+
 const PREFIX = "edgetoken:broker:v1:revoked:";
-/**
- * KV's smallest `expirationTtl`. The library applies the same rule in `src/stores/kv.ts`, but
- * keeps the constant private and the package does not export it; exporting it would add to the
- * library's public API for one platform number, so the broker repeats it here.
- */
-const KV_MIN_TTL_SECONDS = 60;
 /** Local memory of recent revocations, bounded. */
 const REMEMBERED = 1024;
 

@@ -4,17 +4,12 @@
  * and the audit line. `POST /provider-token` and the RPC entrypoint's `providerToken` both end
  * here, after they have found and counted the client their own way.
  */
-import type { Token, WaitUntil } from "../../src/index.ts";
+import type { Token, TokenPlacement, WaitUntil } from "../../src/index.ts";
 import { audit } from "../audit.ts";
 import type { ClientPolicy } from "../oauth/client-policy.ts";
 import { fail, ok, type Result } from "../oauth/failure.ts";
 import { type BrokerScope, isBrokerScope, providerOf } from "../oauth/scopes.ts";
-import {
-  APPLICATION,
-  type ProviderTokens,
-  providerFailure,
-  type TokenApplication,
-} from "./token-sources.ts";
+import { type ProviderTokens, providerFailure } from "./token-sources.ts";
 
 /** Exactly one known scope. */
 export function providerScope(value: string | null): Result<BrokerScope> {
@@ -42,7 +37,7 @@ export interface ProviderTokenAnswer {
   token_type: "Bearer" | "N_A";
   expires_in: number;
   scope: BrokerScope;
-  apply: TokenApplication;
+  apply: TokenPlacement;
 }
 
 /**
@@ -85,7 +80,7 @@ export async function providerTokenFor(
     },
     at.now,
   );
-  const apply = APPLICATION[provider];
+  const apply = tokens.placement(scope.value);
   return ok({
     access_token: token.value,
     token_type: apply.prefix === "Bearer " ? "Bearer" : "N_A",

@@ -5,6 +5,7 @@
  * per token lifetime; the cron refreshes ahead so no request waits for one.
  */
 import {
+  BEARER,
   createEncryptedKv,
   createKvStore,
   createTokenSource,
@@ -17,6 +18,7 @@ import {
   paymentsGate,
   type RuntimeOptions,
   type TokenLease,
+  type TokenPlacement,
   type TokenSource,
 } from "../../src/index.ts";
 import type { BrokerConfig, ConfigProblem } from "../config/config.ts";
@@ -29,18 +31,6 @@ import {
   SCOPES,
 } from "../oauth/scopes.ts";
 
-/** How a provider's token goes on a request: `token: <jwt>` for iPOSpays, Bearer otherwise. */
-export interface TokenApplication {
-  header: string;
-  prefix: string;
-}
-
-export const APPLICATION: Record<ProviderName, TokenApplication> = {
-  ipospays: { header: "token", prefix: "" },
-  paymentsgate: { header: "Authorization", prefix: "Bearer " },
-  papaya: { header: "Authorization", prefix: "Bearer " },
-};
-
 /** The env var prefix a provider's settings live under, for configuration errors. */
 const VAR_PREFIX: Record<ProviderName, string> = {
   ipospays: "IPOSPAYS",
@@ -51,6 +41,8 @@ const VAR_PREFIX: Record<ProviderName, string> = {
 export interface ProviderTokens {
   /** The source for a scope, when its provider is configured. */
   source(scope: BrokerScope): TokenSource | undefined;
+  /** How the scope's provider takes its token (`token: <jwt>` for iPOSpays, Bearer otherwise). */
+  placement(scope: BrokerScope): TokenPlacement;
   /** Where the provider's API lives, for the proxy. */
   apiBase(provider: ProviderName): string | undefined;
   /** Every scope with a source. */
@@ -114,6 +106,7 @@ export function createProviderTokens(
     runtime.now === undefined ? {} : { now: runtime.now },
   );
   const sources = new Map<BrokerScope, TokenSource>();
+  const placements = new Map<BrokerScope, TokenPlacement>();
   for (const scope of SCOPES) {
     let provider: Provider | undefined;
     try {
@@ -126,10 +119,12 @@ export function createProviderTokens(
       // The lease makes one isolate in the fleet call the provider per scope (and spend a
       // PaymentsGate refresh token once); the others take its token from KV.
       sources.set(scope, createTokenSource(provider, { store, runtime, lease }));
+      placements.set(scope, provider.placement ?? BEARER);
     }
   }
   return ok({
     source: (scope) => sources.get(scope),
+    placement: (scope) => placements.get(scope) ?? BEARER,
     apiBase: (provider) => config.providers[provider]?.apiBaseUrl,
     scopes: () => [...sources.keys()],
   });
