@@ -90,7 +90,8 @@ async function readCapped(
   return new TextDecoder().decode(bytes);
 }
 
-function failure(
+/** What a failed attempt throws: the caller's abort, the timeout, or the network error. */
+function attemptError(
   error: unknown,
   timeout: AbortSignal,
   caller: AbortSignal | undefined,
@@ -153,7 +154,7 @@ export async function sendRequest(
         return { response, body, sentAt, receivedAt: runtime.now() };
       }
     } catch (error) {
-      const typed = failure(error, timeout, signal, what, p.timeoutMs);
+      const typed = attemptError(error, timeout, signal, what, p.timeoutMs);
       if (!typed.retryable || typed.code === "response_too_large" || attempt >= p.retries) {
         throw typed;
       }

@@ -73,7 +73,7 @@ interface Entry {
   refreshAt: number;
 }
 
-interface Failure {
+interface RememberedFailure {
   error: EdgeTokenError;
   until: number;
 }
@@ -125,7 +125,7 @@ export class TokenSource {
   readonly #shared: SharedToken;
   #entry: Entry | undefined;
   #inflight: Promise<Token> | undefined;
-  #failure: Failure | undefined;
+  #failure: RememberedFailure | undefined;
   #failures = 0;
 
   constructor(provider: Provider, options: TokenSourceOptions = {}) {

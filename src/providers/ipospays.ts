@@ -99,7 +99,7 @@ const Success = v.object({
   token: v.pipe(v.string(), v.nonEmpty()),
 });
 
-const Failure = v.object({ errorCode: v.string(), errorMessage: v.optional(v.string()) });
+const ErrorBody = v.object({ errorCode: v.string(), errorMessage: v.optional(v.string()) });
 
 /** What each documented error code means for us. */
 const ERRORS: Record<string, { code: EdgeTokenErrorCode; message: string }> = {
@@ -192,7 +192,7 @@ function refreshRequest(c: Config, previous: Token): Request {
   });
 }
 
-function failure(
+function providerError(
   providerCode: string,
   status: number,
   endpoint: "generate" | "refresh",
@@ -237,11 +237,11 @@ export function processIposPaysResponse(
   if (typeof json === "object" && json !== null) {
     const record = json as Record<string, unknown>;
     if ("errorCode" in record) {
-      const error = parseValue(json, Failure, what, status);
-      throw failure(error.errorCode, status, endpoint);
+      const error = parseValue(json, ErrorBody, what, status);
+      throw providerError(error.errorCode, status, endpoint);
     }
     if (typeof record.responseCode === "string" && record.responseCode !== "00") {
-      throw failure(record.responseCode, status, endpoint);
+      throw providerError(record.responseCode, status, endpoint);
     }
   }
   if (status < 200 || status > 299) {
