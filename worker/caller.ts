@@ -4,8 +4,7 @@
  * named client's rate limit before the secret is compared, so wrong secrets spend the budget too;
  * a token's client is counted once the token verifies.
  */
-
-import type { Call, Moment } from "./context.ts";
+import type { Call } from "./context.ts";
 import { readForm } from "./http/body.ts";
 import { authenticateClient } from "./oauth/client-auth.ts";
 import type { ClientPolicy } from "./oauth/client-policy.ts";
