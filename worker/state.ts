@@ -7,7 +7,7 @@ import { createDurableObjectLease, createEncryptedKv, type RuntimeOptions } from
 import type { BrokerConfig } from "./config/config.ts";
 import { describeProblem, parseBrokerConfig } from "./config/parse.ts";
 import { ok, type Result } from "./oauth/failure.ts";
-import type { RateLimiter } from "./rate-limit.ts";
+import { createLimits, type Limits, type RateLimiter } from "./rate-limit.ts";
 import { createRevocations, type Revocations } from "./tokens/revocations.ts";
 import {
   devKeySource,
@@ -30,7 +30,8 @@ export interface BrokerState {
   keys: KeySource;
   revocations: Revocations;
   providers: ProviderTokens;
-  limiter: DurableObjectNamespace<RateLimiter>;
+  /** The rate limits: client budgets and failures per source (`rate-limit.ts`). */
+  limits: Limits;
 }
 
 function misconfigured(detail: string): Result<BrokerState> {
@@ -73,6 +74,6 @@ export async function buildState(
     keys,
     revocations: createRevocations(env.TOKENS),
     providers: providers.value,
-    limiter: env.RATE_LIMITER,
+    limits: createLimits(env.RATE_LIMITER),
   });
 }
