@@ -16,6 +16,7 @@ import {
   staticKeySource,
 } from "./tokens/signing-keys.ts";
 import { createProviderTokens, type ProviderTokens } from "./upstream/token-sources.ts";
+import { PROXY_TIMEOUT_MS } from "./upstream/upstream-call.ts";
 
 /** The bindings the broker needs; its vars and secrets are read by `parseBrokerConfig`. */
 export interface BrokerEnv {
@@ -32,6 +33,8 @@ export interface BrokerState {
   providers: ProviderTokens;
   /** The rate limits: client budgets and failures per source (`rate-limit.ts`). */
   limits: Limits;
+  /** How long the proxy waits for an upstream answer (`PROXY_TIMEOUT_MS` unless a test says). */
+  proxyTimeoutMs: number;
 }
 
 function misconfigured(detail: string): Result<BrokerState> {
@@ -43,6 +46,7 @@ function misconfigured(detail: string): Result<BrokerState> {
 export async function buildState(
   env: BrokerEnv,
   runtime: RuntimeOptions,
+  proxyTimeoutMs = PROXY_TIMEOUT_MS,
 ): Promise<Result<BrokerState>> {
   const parsed = parseBrokerConfig(env);
   if (!parsed.ok) return misconfigured(describeProblem(parsed.failure));
@@ -75,5 +79,6 @@ export async function buildState(
     revocations: createRevocations(env.TOKENS),
     providers: providers.value,
     limits: createLimits(env.RATE_LIMITER),
+    proxyTimeoutMs,
   });
 }

@@ -108,6 +108,8 @@ export interface WorldOptions {
    * so a test can fake an upstream answer or stand in for the platform's own fetch behaviour.
    */
   fetch?: (next: FetchFn) => FetchFn;
+  /** The proxy's upstream deadline (default: the broker's own, 10 s). */
+  proxyTimeoutMs?: number;
 }
 
 export type FetchFn = (input: Request | string | URL, init?: RequestInit) => Promise<Response>;
@@ -219,7 +221,10 @@ export async function brokerWorld(options: WorldOptions = {}): Promise<World> {
   };
   const fetch = options.fetch === undefined ? recorded : options.fetch(recorded);
   const fresh = () =>
-    createBroker({ runtime: { fetch, now: clock.now, random: () => 0, sleep: async () => {} } });
+    createBroker({
+      runtime: { fetch, now: clock.now, random: () => 0, sleep: async () => {} },
+      ...(options.proxyTimeoutMs === undefined ? {} : { proxyTimeoutMs: options.proxyTimeoutMs }),
+    });
   let broker = fresh();
   const address = newAddress();
   const send = async (path: string, init?: RequestInit): Promise<Response> => {

@@ -17,6 +17,7 @@ import {
   papaya,
   paymentsGate,
   type RuntimeOptions,
+  resolveRuntime,
   type TokenLease,
   type TokenPlacement,
   type TokenSource,
@@ -47,6 +48,10 @@ export interface ProviderTokens {
   apiBase(provider: ProviderName): string | undefined;
   /** Every scope with a source. */
   scopes(): readonly BrokerScope[];
+  /** The scope's provider and the fetch provider calls go out with, for the proxy. */
+  provider(scope: BrokerScope): Provider | undefined;
+  /** The platform fetch (the one tests replace). */
+  fetch(request: Request): Promise<Response>;
 }
 
 /** The key id written into encrypted KV values; rotating the secret only costs one cache miss. */
@@ -106,6 +111,8 @@ export function createProviderTokens(
     runtime.now === undefined ? {} : { now: runtime.now },
   );
   const sources = new Map<BrokerScope, TokenSource>();
+  const providers = new Map<BrokerScope, Provider>();
+  const platform = resolveRuntime(runtime);
   const placements = new Map<BrokerScope, TokenPlacement>();
   for (const scope of SCOPES) {
     let provider: Provider | undefined;
@@ -119,6 +126,7 @@ export function createProviderTokens(
       // The lease makes one isolate in the fleet call the provider per scope (and spend a
       // PaymentsGate refresh token once); the others take its token from KV.
       sources.set(scope, createTokenSource(provider, { store, runtime, lease }));
+      providers.set(scope, provider);
       placements.set(scope, provider.placement ?? BEARER);
     }
   }
@@ -127,6 +135,8 @@ export function createProviderTokens(
     placement: (scope) => placements.get(scope) ?? BEARER,
     apiBase: (provider) => config.providers[provider]?.apiBaseUrl,
     scopes: () => [...sources.keys()],
+    provider: (scope) => providers.get(scope),
+    fetch: (request) => platform.fetch(request),
   });
 }
 
