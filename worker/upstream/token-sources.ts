@@ -31,6 +31,7 @@ import {
   providerScopeOf,
   SCOPES,
 } from "../oauth/scopes.ts";
+import { createFailureLog, type FailureLog } from "./failure-log.ts";
 
 /** The env var prefix a provider's settings live under, for configuration errors. */
 const VAR_PREFIX: Record<ProviderName, string> = {
@@ -52,6 +53,8 @@ export interface ProviderTokens {
   provider(scope: BrokerScope): Provider | undefined;
   /** The platform fetch (the one tests replace). */
   fetch(request: Request): Promise<Response>;
+  /** Where `provider_token_failed` lines are written, once per provider per minute. */
+  failures: FailureLog;
 }
 
 /** The key id written into encrypted KV values; rotating the secret only costs one cache miss. */
@@ -137,21 +140,29 @@ export function createProviderTokens(
     scopes: () => [...sources.keys()],
     provider: (scope) => providers.get(scope),
     fetch: (request) => platform.fetch(request),
+    failures: createFailureLog(),
   });
 }
 
-/** A provider that would not give a token, as the failure the caller sees (and a log line). */
-export function providerFailure(provider: ProviderName, error: unknown): Failure {
+/**
+ * A provider that would not give a token, as the failure the caller sees — and its log line,
+ * written once per provider per minute with a count (`failure-log.ts`).
+ */
+export function providerFailure(
+  provider: ProviderName,
+  error: unknown,
+  at: { now: number; failures: FailureLog },
+): Failure {
   const typed: EdgeTokenError | undefined = isEdgeTokenError(error) ? error : undefined;
-  console.error(
-    JSON.stringify({
-      event: "provider_token_failed",
+  at.failures.record(
+    {
       provider,
       code: typed?.code ?? "unexpected",
       provider_code: typed?.providerCode,
       status: typed?.status,
       message: typed?.message,
-    }),
+    },
+    at.now,
   );
   const retryAfterMs = typed?.retryable ? (typed.retryAfterMs ?? 5_000) : undefined;
   return {

@@ -150,7 +150,9 @@ export async function callUpstream(call: UpstreamCall): Promise<Response | Failu
     });
   } catch (error) {
     if (error instanceof DeadlinePassed) return { kind: "upstream_timeout", provider };
-    if (isEdgeTokenError(error)) return providerFailure(provider, error);
+    if (isEdgeTokenError(error)) {
+      return providerFailure(provider, error, { now: call.now, failures: call.providers.failures });
+    }
     return { kind: "upstream_unreachable", provider };
   } finally {
     if (timer !== undefined) clearTimeout(timer);
