@@ -1,10 +1,14 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { configDefaults, defineConfig } from "vitest/config";
+import { EMBEDDED_DEFAULT_SECRETS } from "./scripts/embedded-default.ts";
 
 export default defineConfig({
   plugins: [
     cloudflareTest({
       wrangler: { configPath: "./wrangler.toml" },
+      // The embedded default's credentials, which wrangler.toml does not hold (wrangler would
+      // print them): the same values `npm start` writes to .dev.vars, whatever a local one says.
+      miniflare: { bindings: { ...EMBEDDED_DEFAULT_SECRETS } },
     }),
   ],
   test: {

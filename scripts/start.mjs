@@ -1,9 +1,17 @@
 // `npm start`: the broker (127.0.0.1:8787) and the provider emulator (127.0.0.1:8788) under
 // `wrangler dev`, local KV and Durable Objects, no credentials, no internet. Ctrl-C stops both.
 import { spawn } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { embeddedDevVars, WRITTEN_BY_START } from "./embedded-default.ts";
 
 // The demo checkout page (served by the broker at /demo/) is bundled first.
 await import("./build-demo.mjs");
+
+// The embedded default's credentials go to .dev.vars, whose values wrangler does not print
+// (every [vars] value it does). A .dev.vars of your own is left alone.
+const devVars = new URL("../.dev.vars", import.meta.url);
+const own = existsSync(devVars) && !readFileSync(devVars, "utf8").startsWith(WRITTEN_BY_START);
+if (!own) writeFileSync(devVars, embeddedDevVars(), { mode: 0o600 });
 
 const services = [
   {
@@ -102,6 +110,7 @@ edgetoken is running (embedded default: no credentials, no internet)
   emulator  http://127.0.0.1:8788   call counts: /_emulator/calls
   demo      http://127.0.0.1:8787/demo/   a checkout page that holds no credential
   client    id "demo", secret "demo-secret" (every emulated provider scope)
+  secrets   ${own ? "your .dev.vars" : ".dev.vars (the embedded default's, written by npm start)"}
 
   curl -s -u demo:demo-secret -d grant_type=client_credentials \\
     -d scope=ipospays:PaymentTokenization http://127.0.0.1:8787/oauth/token

@@ -32,3 +32,38 @@ export function audit(event: AuditEvent, now: number): void {
   };
   console.log(JSON.stringify(line));
 }
+
+/**
+ * A refused request, on `console.warn`, so an attack shows in the log: a failed client
+ * authentication, a token that did not verify, a budget spent. Never the secret or the token —
+ * the fields are a closed list, and `client_id` is only ever a configured client's id (a
+ * presented id that names no client may be a secret pasted into the wrong field).
+ */
+export interface RefusalEvent {
+  event: "auth_failed" | "token_refused" | "rate_limited";
+  /** The path that was asked for. */
+  path?: string | undefined;
+  /** For `rate_limited`: the budget that is spent — a client id, or `failures from <address>`. */
+  limiter?: string | undefined;
+  /** `CF-Connecting-IP`, when there is one. */
+  source?: string | undefined;
+  client_id?: string | undefined;
+  /** For `token_refused`: malformed, signature, claims, expired, revoked. */
+  reason?: string | undefined;
+  retry_after?: number | undefined;
+}
+
+/** Writes a refusal line; `now` is the broker's clock, printed as `at`. */
+export function refusal(event: RefusalEvent, now: number): void {
+  const line = {
+    event: event.event,
+    path: event.path,
+    limiter: event.limiter,
+    source: event.source,
+    client_id: event.client_id,
+    reason: event.reason,
+    retry_after: event.retry_after,
+    at: new Date(now).toISOString(),
+  };
+  console.warn(JSON.stringify(line));
+}

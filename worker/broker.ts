@@ -17,6 +17,8 @@ import { type BrokerEnv, type BrokerState, buildState } from "./state.ts";
 export interface CreateBrokerOptions {
   /** The fetch used for provider calls and the proxy, and the clock. Default: the globals. */
   runtime?: RuntimeOptions;
+  /** How long the proxy waits for an upstream answer, body included. Default 10 s. */
+  proxyTimeoutMs?: number;
 }
 
 export interface Broker {
@@ -72,7 +74,7 @@ export function createBroker(options: CreateBrokerOptions = {}): Broker {
   let state: Promise<Result<BrokerState>> | undefined;
 
   function stateFor(env: BrokerEnv): Promise<Result<BrokerState>> {
-    state ??= buildState(env, runtime).catch((error: unknown) => {
+    state ??= buildState(env, runtime, options.proxyTimeoutMs).catch((error: unknown) => {
       state = undefined;
       throw error;
     });

@@ -1,20 +1,22 @@
 /**
  * Who is calling: a client by its credentials (token, revocation, introspection, provider-token
- * endpoints) or by a broker token it holds (the proxy). Credentials are counted against the
- * named client's rate limit before the secret is compared, so wrong secrets spend the budget too;
- * a token's client is counted once the token verifies.
+ * endpoints) or by a broker token it holds (the proxy, an exchange without credentials). Only a
+ * caller that proved who it is spends its client's budget; every failure — wrong secret, unknown
+ * id, a token that does not verify — spends its source's failure budget instead, and a source
+ * that has failed too often is refused before anything is compared (`rate-limit.ts`).
  */
+import { refusal } from "./audit.ts";
 import type { Call } from "./context.ts";
 import { readForm } from "./http/body.ts";
 import { authenticateClient } from "./oauth/client-auth.ts";
 import type { ClientPolicy } from "./oauth/client-policy.ts";
-import { fail, ok, type Result } from "./oauth/failure.ts";
+import { type Failure, fail, ok, type Result } from "./oauth/failure.ts";
 import {
   bearerToken,
   hasBearerScheme,
   presentedCredentials,
 } from "./oauth/presented-credentials.ts";
-import { countRequest, takeRateLimit, UNKNOWN_CLIENTS } from "./rate-limit.ts";
+import { addressOf, countRequest, FAILED_ATTEMPTS, failuresFrom } from "./rate-limit.ts";
 import type { AccessTokenClaims } from "./tokens/claims.ts";
 import { type Verification, verifyAccessToken } from "./tokens/verify.ts";
 
@@ -35,22 +37,58 @@ export async function verifyToken(
 }
 
 /**
- * The client whose credentials the request carries (RFC 6749 §2.3.1). The attempt is counted
- * first, right or wrong, against the named client's limit — so guessing secrets spends the same
- * budget as using them, and once it is spent not even the right secret is compared — or, for an
- * id that names no client, against one shared limiter: the same work, and the same `invalid_client`
- * afterwards for an unknown client as for a wrong secret.
+ * `rate_limited` when the request's source has failed too often and must wait: checked before a
+ * secret is compared or a signature checked, so failures cost a bounded amount of work.
+ */
+export function sourceRefused(call: Call): Failure | undefined {
+  return call.state.limits.refused(failuresFrom(addressOf(call.request)), call.now);
+}
+
+/**
+ * A failed attempt: its audit line, and one of its source's failure budget. The answer is
+ * `failure` — or `rate_limited` once the source has failed too often — whatever id was named.
+ */
+export async function failedAttempt(
+  call: Call,
+  failure: Failure,
+  line: { event: "auth_failed" | "token_refused"; client_id?: string; reason?: string },
+): Promise<Failure> {
+  const source = addressOf(call.request);
+  refusal({ ...line, path: call.url.pathname, source }, call.now);
+  const limited = await call.state.limits.take(failuresFrom(source), FAILED_ATTEMPTS, call.now);
+  return limited ?? failure;
+}
+
+/**
+ * The client whose credentials the request carries (RFC 6749 §2.3.1). A source that has failed
+ * too often is refused first; then the secret is compared — the same work for an unknown id as
+ * for a known one (`oauth/client-auth.ts`) — and a failure, for either, spends the source's
+ * failure budget, never the named client's. Only a verified client spends its own budget.
  */
 export async function clientByCredentials(
   call: Call,
   form: URLSearchParams,
 ): Promise<Result<ClientPolicy>> {
   const presented = presentedCredentials(call.request.headers.get("authorization"), form);
-  if (!presented.ok) return presented;
-  const named = call.state.config.clients.get(presented.value.id);
-  const limited = await takeRateLimit(call.state.limiter, named ?? UNKNOWN_CLIENTS, call.now);
-  if (limited !== undefined) return fail(limited);
-  return authenticateClient(presented.value, call.state.config.clients);
+  if (!presented.ok) {
+    if (presented.failure.kind !== "invalid_client") return presented;
+    return fail(await failedAttempt(call, presented.failure, { event: "auth_failed" }));
+  }
+  const refused = sourceRefused(call);
+  if (refused !== undefined) return fail(refused);
+  const { clients } = call.state.config;
+  const client = await authenticateClient(presented.value, clients);
+  if (!client.ok) {
+    // Only a configured id is logged: an id that names no client may be a misplaced secret.
+    const named = clients.has(presented.value.id) ? presented.value.id : undefined;
+    return fail(
+      await failedAttempt(call, client.failure, {
+        event: "auth_failed",
+        ...(named === undefined ? {} : { client_id: named }),
+      }),
+    );
+  }
+  return countRequest(call, client.value);
 }
 
 /**
@@ -71,19 +109,28 @@ export async function clientAskingAbout(
   return ok({ client: client.value, token });
 }
 
-/** The caller of a protected endpoint: a live broker token for `audience`, its client, counted. */
+/**
+ * The caller of a protected endpoint: a live broker token for `audience`, its client, counted. A
+ * token that does not verify is a failed attempt of its source (and its audit line).
+ */
 export async function clientByToken(
   call: Call,
   audience: string,
 ): Promise<Result<{ client: ClientPolicy; claims: AccessTokenClaims }>> {
   if (!hasBearerScheme(call.request)) return fail({ kind: "missing_token" });
+  const refused = sourceRefused(call);
+  if (refused !== undefined) return fail(refused);
   const token = bearerToken(call.request);
-  if (token === null) return fail({ kind: "invalid_token" });
-  const verified = await verifyToken(call, token, audience);
-  if (!verified.ok) return fail({ kind: "invalid_token" });
+  const verified: Verification =
+    token === null ? { ok: false, failure: "malformed" } : await verifyToken(call, token, audience);
   // A client removed from the configuration loses its live tokens at once.
-  const client = call.state.config.clients.get(verified.value.client_id);
-  if (client === undefined) return fail({ kind: "invalid_token" });
+  const client = verified.ok ? call.state.config.clients.get(verified.value.client_id) : undefined;
+  if (!verified.ok || client === undefined) {
+    const reason = verified.ok ? "unknown client" : verified.failure;
+    return fail(
+      await failedAttempt(call, { kind: "invalid_token" }, { event: "token_refused", reason }),
+    );
+  }
   const limited = await countRequest(call, client);
   if (!limited.ok) return limited;
   return ok({ client, claims: verified.value });

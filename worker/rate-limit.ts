@@ -1,11 +1,30 @@
 /**
- * Per-client rate limits in a Durable Object, one object per client id, so every isolate in
- * every colo counts against the same budget. The rule is GCRA (a token bucket without a timer):
- * a client may send `requests` at once and then one every `windowSeconds / requests`. The
- * broker passes its clock in, so tests move time instead of waiting.
+ * Rate limits in a Durable Object, one object per name, so every isolate in every colo counts
+ * against the same budget. The rule is GCRA (a token bucket without a timer): `requests` at once,
+ * then one every `windowSeconds / requests`. The broker passes its clock in, so tests move time.
+ *
+ * Two budgets, kept apart so that nobody can spend someone else's (issue 10):
+ *
+ * - **A client's own budget** (`rateLimit` in its policy) is spent only by requests that proved
+ *   they are that client: its secret verified, or a live token of its own verified. Client ids
+ *   are public (every token carries `client_id`), so a budget that wrong secrets could spend
+ *   would let anyone lock a client out.
+ * - **Failed attempts per source** (`CF-Connecting-IP`): a wrong secret, an unknown client id,
+ *   malformed credentials, a bearer or subject token that does not verify. Every failure, whatever
+ *   id it named, spends the same budget of its source — so a known id and an unknown one get the
+ *   same answers in the same order (401, then 429 once the source has failed too often), and
+ *   nothing can be learnt by counting. A source over its failure budget is refused before any
+ *   secret is compared or signature checked, so guesses and forged tokens cost the broker a
+ *   bounded amount of work per source. A right secret from another source is never affected;
+ *   a client that shares its address with an attacker waits like the attacker (documented).
+ *
+ * A refusal is remembered in the isolate until it runs out, so a refused caller costs no
+ * limiter call and writes no further line. Without `CF-Connecting-IP` (only outside Cloudflare:
+ * `wrangler dev`, tests) failures share one source.
  */
 import { DurableObject } from "cloudflare:workers";
-import { type ClientPolicy, DEFAULT_RATE_LIMIT } from "./oauth/client-policy.ts";
+import { refusal } from "./audit.ts";
+import type { ClientPolicy } from "./oauth/client-policy.ts";
 import { type Failure, fail, ok, type Result } from "./oauth/failure.ts";
 
 export interface RateLimit {
@@ -43,7 +62,7 @@ export function gcra(
 
 const TAT = "tat";
 
-/** The Durable Object: a client's GCRA state, updated one request at a time. */
+/** The Durable Object: one budget's GCRA state, updated one request at a time. */
 export class RateLimiter extends DurableObject {
   take(limit: RateLimit, now: number): RateDecision {
     const stored = this.ctx.storage.kv.get<number>(TAT);
@@ -53,49 +72,84 @@ export class RateLimiter extends DurableObject {
   }
 }
 
-/** Who a limiter object counts for: a client, or {@link UNKNOWN_CLIENTS}. */
-export type Limited = Pick<ClientPolicy, "id" | "rateLimit">;
-
 /**
- * Where attempts with a client id that is not configured are counted: one shared object, under a
- * name no client id can have (ids have no spaces), so an unknown id costs the same limiter call as
- * a known one without creating an object per id an attacker makes up.
+ * Failed attempts a source may make: 20 at once, then one every 3 s. Plenty for a person who
+ * mistyped a secret or a service whose token just expired; nothing for a guesser.
  */
-export const UNKNOWN_CLIENTS: Limited = { id: "unknown client", rateLimit: DEFAULT_RATE_LIMIT };
+export const FAILED_ATTEMPTS: RateLimit = { requests: 20, windowSeconds: 60 };
 
-/**
- * Counts one request of `client` at `now`: a `rate_limited` failure when over budget. When the
- * limiter cannot be reached the request goes through (and is logged): a rate limit protects
- * capacity, and an outage of it must not become an outage of the broker.
- */
-export async function takeRateLimit(
-  namespace: DurableObjectNamespace<RateLimiter>,
-  client: Limited,
-  now: number,
-): Promise<Failure | undefined> {
-  try {
-    const stub = namespace.get(namespace.idFromName(client.id));
-    const decision = await stub.take(client.rateLimit, now);
-    return decision.allowed
-      ? undefined
-      : { kind: "rate_limited", retryAfterSeconds: decision.retryAfterSeconds };
-  } catch (error) {
-    console.error(
-      JSON.stringify({
-        event: "rate_limiter_unavailable",
-        client_id: client.id,
-        error: error instanceof Error ? error.name : typeof error,
-      }),
-    );
-    return undefined;
-  }
+/** Where a request comes from: `CF-Connecting-IP` when it holds an IPv4 or IPv6 address. */
+export function addressOf(request: Request): string | undefined {
+  const address = request.headers.get("cf-connecting-ip");
+  return address !== null && /^[0-9A-Fa-f:.]{2,45}$/.test(address) ? address : undefined;
 }
 
-/** Counts a request of `client` against its rate limit: the client, or `rate_limited`. */
+/** The limiter name of a source's failed attempts: no client id can take it (ids have no spaces). */
+export function failuresFrom(address: string | undefined): string {
+  return `failures from ${address ?? "an unknown address"}`;
+}
+
+/** Refusals remembered per isolate, at most this many (the oldest goes first). */
+const REMEMBERED = 4096;
+
+/** The budgets of one isolate: the limiter objects, and the refusals still running. */
+export interface Limits {
+  /** Spends one request of `name`'s budget: `rate_limited` when it is spent. */
+  take(name: string, limit: RateLimit, now: number): Promise<Failure | undefined>;
+  /** Whether `name` was refused and is still waiting: `rate_limited`, without a limiter call. */
+  refused(name: string, now: number): Failure | undefined;
+}
+
+export function createLimits(namespace: DurableObjectNamespace<RateLimiter>): Limits {
+  const until = new Map<string, number>();
+  const refused = (name: string, now: number): Failure | undefined => {
+    const end = until.get(name);
+    if (end === undefined) return undefined;
+    if (now >= end) {
+      until.delete(name);
+      return undefined;
+    }
+    return { kind: "rate_limited", retryAfterSeconds: Math.max(1, Math.ceil((end - now) / 1000)) };
+  };
+  return {
+    refused,
+    async take(name, limit, now) {
+      const known = refused(name, now);
+      if (known !== undefined) return known;
+      let decision: RateDecision;
+      try {
+        decision = await namespace.get(namespace.idFromName(name)).take(limit, now);
+      } catch (error) {
+        // A rate limit protects capacity: an outage of it must not become one of the broker.
+        console.error(
+          JSON.stringify({
+            event: "rate_limiter_unavailable",
+            limiter: name,
+            error: error instanceof Error ? error.name : typeof error,
+          }),
+        );
+        return undefined;
+      }
+      if (decision.allowed) return undefined;
+      until.set(name, now + decision.retryAfterSeconds * 1000);
+      if (until.size > REMEMBERED) until.delete(until.keys().next().value ?? name);
+      refusal(
+        { event: "rate_limited", limiter: name, retry_after: decision.retryAfterSeconds },
+        now,
+      );
+      return { kind: "rate_limited", retryAfterSeconds: decision.retryAfterSeconds };
+    },
+  };
+}
+
+/** Who a client budget counts for. */
+export type Limited = Pick<ClientPolicy, "id" | "rateLimit">;
+
+/** Counts a request of a client that proved who it is: the client, or `rate_limited`. */
 export async function countRequest<Client extends Limited>(
-  at: { now: number; state: { limiter: DurableObjectNamespace<RateLimiter> } },
+  at: { now: number; state: { limits: Limits } },
   client: Client,
 ): Promise<Result<Client>> {
-  const limited = await takeRateLimit(at.state.limiter, client, at.now);
+  const limited = await at.state.limits.take(client.id, client.rateLimit, at.now);
   return limited === undefined ? ok(client) : fail(limited);
 }

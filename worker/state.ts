@@ -7,7 +7,7 @@ import { createDurableObjectLease, createEncryptedKv, type RuntimeOptions } from
 import type { BrokerConfig } from "./config/config.ts";
 import { describeProblem, parseBrokerConfig } from "./config/parse.ts";
 import { ok, type Result } from "./oauth/failure.ts";
-import type { RateLimiter } from "./rate-limit.ts";
+import { createLimits, type Limits, type RateLimiter } from "./rate-limit.ts";
 import { createRevocations, type Revocations } from "./tokens/revocations.ts";
 import {
   devKeySource,
@@ -16,6 +16,7 @@ import {
   staticKeySource,
 } from "./tokens/signing-keys.ts";
 import { createProviderTokens, type ProviderTokens } from "./upstream/token-sources.ts";
+import { PROXY_TIMEOUT_MS } from "./upstream/upstream-call.ts";
 
 /** The bindings the broker needs; its vars and secrets are read by `parseBrokerConfig`. */
 export interface BrokerEnv {
@@ -30,7 +31,10 @@ export interface BrokerState {
   keys: KeySource;
   revocations: Revocations;
   providers: ProviderTokens;
-  limiter: DurableObjectNamespace<RateLimiter>;
+  /** The rate limits: client budgets and failures per source (`rate-limit.ts`). */
+  limits: Limits;
+  /** How long the proxy waits for an upstream answer (`PROXY_TIMEOUT_MS` unless a test says). */
+  proxyTimeoutMs: number;
 }
 
 function misconfigured(detail: string): Result<BrokerState> {
@@ -42,6 +46,7 @@ function misconfigured(detail: string): Result<BrokerState> {
 export async function buildState(
   env: BrokerEnv,
   runtime: RuntimeOptions,
+  proxyTimeoutMs = PROXY_TIMEOUT_MS,
 ): Promise<Result<BrokerState>> {
   const parsed = parseBrokerConfig(env);
   if (!parsed.ok) return misconfigured(describeProblem(parsed.failure));
@@ -73,6 +78,7 @@ export async function buildState(
     keys,
     revocations: createRevocations(env.TOKENS),
     providers: providers.value,
-    limiter: env.RATE_LIMITER,
+    limits: createLimits(env.RATE_LIMITER),
+    proxyTimeoutMs,
   });
 }

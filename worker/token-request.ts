@@ -3,10 +3,11 @@
  * or, for an exchange without them, the holder of the subject token — and the grant the OAuth
  * rules (`oauth/grants.ts`) give that client for these parameters.
  */
-import { clientByCredentials, verifyToken } from "./caller.ts";
+import { refusal } from "./audit.ts";
+import { clientByCredentials, failedAttempt, sourceRefused, verifyToken } from "./caller.ts";
 import type { Call } from "./context.ts";
 import type { ClientPolicy } from "./oauth/client-policy.ts";
-import { fail, type Result } from "./oauth/failure.ts";
+import { type Failure, fail, type Result } from "./oauth/failure.ts";
 import {
   checkExchangeParameters,
   clientCredentialsGrant,
@@ -38,15 +39,29 @@ async function exchange(
 ): Promise<Result<Exchanged>> {
   const checked = checkExchangeParameters(form);
   if (!checked.ok) return checked;
+  // Without credentials the subject token is the credential: a source that has failed too
+  // often is refused before its signature is checked, and a failure spends that source's budget.
+  if (authenticated === undefined) {
+    const refused = sourceRefused(call);
+    if (refused !== undefined) return fail(refused);
+  }
   const subject = await verifyToken(call, form.get("subject_token") ?? "");
-  if (!subject.ok) return fail({ kind: "invalid_grant" });
-  let client = authenticated;
-  if (client === undefined) {
-    const holder = call.state.config.clients.get(subject.value.client_id);
-    if (holder === undefined) return fail({ kind: "invalid_grant" });
-    const counted = await countRequest(call, holder);
+  const holder = subject.ok ? call.state.config.clients.get(subject.value.client_id) : undefined;
+  const client = authenticated ?? holder;
+  if (!subject.ok || client === undefined) {
+    const line = {
+      event: "token_refused" as const,
+      reason: subject.ok ? "unknown client" : subject.failure,
+    };
+    const invalid: Failure = { kind: "invalid_grant" };
+    // An authenticated client has spent its own budget on this request already.
+    if (authenticated === undefined) return fail(await failedAttempt(call, invalid, line));
+    refusal({ ...line, path: call.url.pathname, client_id: authenticated.id }, call.now);
+    return fail(invalid);
+  }
+  if (authenticated === undefined) {
+    const counted = await countRequest(call, client);
     if (!counted.ok) return counted;
-    client = counted.value;
   }
   const grant = tokenExchangeGrant(form, client, subject.value, Math.floor(call.now / 1000));
   if (!grant.ok) return grant;

@@ -9,6 +9,12 @@
  * - `POST /_emulator/clock` `{"advanceMs": n}`.
  * - `POST /_emulator/revoke` `{"token": "…"}`.
  * - `POST /_emulator/reset`.
+ *
+ * The state-changing controls (every method but GET and HEAD) refuse what a web page could send
+ * across sites, so a page a developer happens to visit cannot reset or fault their running
+ * emulator: a browser `Origin` other than the emulator's own or a loopback one, `Sec-Fetch-Site:
+ * cross-site`, and the content types a page may send without a preflight (`text/plain`, forms).
+ * A body must be `application/json`; curl and tests are not browsers and send no `Origin`.
  */
 import type { JSONWebKeySet } from "jose";
 import * as v from "valibot";
@@ -22,6 +28,47 @@ const ClockBody = v.strictObject({ advanceMs: v.pipe(v.number(), v.finite()) });
 const RevokeBody = v.strictObject({ token: v.pipe(v.string(), v.nonEmpty()) });
 
 const ok: Reply = { status: 200, json: { ok: true } };
+
+/** The content types a cross-site page may POST without a CORS preflight (Fetch §2.2.2). */
+const SIMPLE_TYPES = ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data"];
+
+function isLoopback(hostname: string): boolean {
+  return (
+    hostname === "localhost" ||
+    hostname.endsWith(".localhost") ||
+    hostname === "[::1]" ||
+    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname)
+  );
+}
+
+/** Why a state-changing control refuses a request a cross-site page could have sent, if it does. */
+function crossSiteProblem(request: Request): Reply | undefined {
+  const origin = request.headers.get("origin");
+  if (origin !== null) {
+    let allowed = false;
+    try {
+      const url = new URL(origin);
+      allowed = url.origin === new URL(request.url).origin || isLoopback(url.hostname);
+    } catch {
+      allowed = false;
+    }
+    if (!allowed) return forbidden("Cross-site requests may not change the emulator.");
+  } else if (request.headers.get("sec-fetch-site") === "cross-site") {
+    return forbidden("Cross-site requests may not change the emulator.");
+  }
+  const type = request.headers.get("content-type")?.split(";")[0]?.trim().toLowerCase();
+  if (type !== undefined && SIMPLE_TYPES.includes(type)) {
+    return {
+      status: 415,
+      json: { error: "Unsupported Media Type", message: "Send the body as application/json." },
+    };
+  }
+  return undefined;
+}
+
+function forbidden(message: string): Reply {
+  return { status: 403, json: { error: "Forbidden", message } };
+}
 
 function badRequest(message: string): Reply {
   return { status: 400, json: { error: "Bad Request", message } };
@@ -50,7 +97,7 @@ const CONTROLS: Record<string, Partial<Record<string, Control>>> = {
   jwks: { GET: async (_request, emulator) => ({ status: 200, json: await emulator.jwks() }) },
   faults: {
     POST: async (request, emulator) => {
-      const body = await readJsonBody(request, FaultSchema, { requireJsonType: false });
+      const body = await readJsonBody(request, FaultSchema, { requireJsonType: true });
       if (!body.ok) return badRequest(describeBodyProblem(body));
       emulator.addFault(body.value);
       return { status: 201, json: { ok: true } };
@@ -62,7 +109,7 @@ const CONTROLS: Record<string, Partial<Record<string, Control>>> = {
   },
   clock: {
     POST: async (request, emulator) => {
-      const body = await readJsonBody(request, ClockBody, { requireJsonType: false });
+      const body = await readJsonBody(request, ClockBody, { requireJsonType: true });
       if (!body.ok) return badRequest(describeBodyProblem(body));
       try {
         emulator.advance(body.value.advanceMs);
@@ -74,7 +121,7 @@ const CONTROLS: Record<string, Partial<Record<string, Control>>> = {
   },
   revoke: {
     POST: async (request, emulator) => {
-      const body = await readJsonBody(request, RevokeBody, { requireJsonType: false });
+      const body = await readJsonBody(request, RevokeBody, { requireJsonType: true });
       if (!body.ok) return badRequest(describeBodyProblem(body));
       emulator.revoke(body.value.token);
       return ok;
@@ -100,5 +147,9 @@ export async function handleControl(
   if (methods === undefined) return toResponse(notFound(path), nowMs);
   const control = Object.hasOwn(methods, request.method) ? methods[request.method] : undefined;
   if (control === undefined) return toResponse(methodNotAllowed(Object.keys(methods)), nowMs);
+  if (request.method !== "GET" && request.method !== "HEAD") {
+    const refused = crossSiteProblem(request);
+    if (refused !== undefined) return toResponse(refused, nowMs);
+  }
   return toResponse(await control(request, emulator), nowMs);
 }

@@ -184,6 +184,42 @@ describe("provider tokens for trusted clients", () => {
     expect(logged).not.toContain("demo-papaya-secret");
   });
 
+  it("an outage writes one provider_token_failed line a minute per provider, with a count, however many callers are refused", async () => {
+    const { error } = quietLogs();
+    const world = await brokerWorld();
+    world.emulator.addFault({ provider: "papaya", endpoint: "token", kind: "status", status: 503 });
+    const failedLines = () =>
+      error.mock.calls
+        .map(([line]) => JSON.parse(String(line)) as Record<string, unknown>)
+        .filter((line) => line.event === "provider_token_failed");
+    for (let i = 0; i < 50; i++) {
+      expect((await providerToken(world, SHOP, "papaya:payments")).status).toBe(503);
+      const paid = await world.send("/proxy/papaya/v1/payments", {
+        headers: { Authorization: `Bearer ${(await world.token(SHOP)).access_token}` },
+      });
+      expect(paid.status).toBe(503);
+      world.clock.advance(1_000);
+    }
+    // 100 refusals in 50 s: one line.
+    expect(failedLines()).toEqual([
+      expect.objectContaining({ provider: "papaya", code: expect.any(String), count: 1 }),
+    ]);
+    world.clock.advance(10_000);
+    expect((await providerToken(world, SHOP, "papaya:payments")).status).toBe(503);
+    // A minute later the next line says how many it stands for.
+    expect(failedLines()).toHaveLength(2);
+    expect(failedLines()[1]).toMatchObject({ provider: "papaya", count: 100 });
+    // Another provider's outage has lines of its own.
+    world.emulator.addFault({
+      provider: "ipospays",
+      endpoint: "token",
+      kind: "status",
+      status: 503,
+    });
+    expect((await providerToken(world, SHOP, "ipospays:Recurring")).status).toBe(503);
+    expect(failedLines()).toHaveLength(3);
+  });
+
   it("refused provider credentials are a 503 without Retry-After, and the secret is not logged", async () => {
     const { error } = quietLogs();
     const world = await brokerWorld({ vars: { IPOSPAYS_SECRET_KEY: "wrong-ipos-secret-value" } });

@@ -250,6 +250,64 @@ describe("revocation (RFC 7009)", () => {
     for (const token of [child, grandchild, acted]) expect(payloadOf(token).root_jti).toBe(root);
   });
 
+  it("revoking a token in the middle of a chain kills what was exchanged from it, not its root", async () => {
+    const world = await brokerWorld();
+    const root = (await world.token(SHOP)).access_token;
+    const page = await exchangeWithoutCredentials(world, root, "ipospays:PaymentTokenization");
+    const child = await exchangeWithoutCredentials(world, page, "ipospays:PaymentTokenization");
+    const grandchild = await exchangeWithoutCredentials(
+      world,
+      child,
+      "ipospays:PaymentTokenization",
+    );
+    expect((await transact(world, child)).status).toBe(200);
+
+    expect((await world.post("/oauth/revoke", SHOP, { token: page })).status).toBe(200);
+    for (const token of [page, child, grandchild]) {
+      expect(await introspect(world, token)).toEqual({ active: false });
+      expect((await transact(world, token)).status).toBe(401);
+      const again = await world.post("/oauth/token", undefined, {
+        grant_type: "urn:ietf:params:oauth:grant-type:token-exchange",
+        subject_token: token,
+        subject_token_type: "urn:ietf:params:oauth:token-type:access_token",
+      });
+      expect(again.status).toBe(400);
+      expect(await again.json()).toMatchObject({ error: "invalid_grant" });
+    }
+    expect(await introspect(world, root)).toMatchObject({ active: true });
+    // Another isolate, with only KV to go by, refuses them too.
+    world.restart();
+    expect((await transact(world, grandchild)).status).toBe(401);
+    // Each carries its whole lineage: the root, then every ancestor after it.
+    const jti = (token: string) => payloadOf(token).jti;
+    expect(payloadOf(page)).not.toHaveProperty("chain");
+    expect(payloadOf(child)).toMatchObject({ root_jti: jti(root), chain: [jti(page)] });
+    expect(payloadOf(grandchild)).toMatchObject({
+      root_jti: jti(root),
+      chain: [jti(page), jti(child)],
+    });
+  });
+
+  it("a chain is bounded: a token exchanged eight times past its root cannot be exchanged again", async () => {
+    const world = await brokerWorld();
+    let token = (await world.token(SHOP)).access_token;
+    for (let depth = 1; depth <= 9; depth++) {
+      token = await exchangeWithoutCredentials(world, token, "ipospays:PaymentTokenization");
+    }
+    expect(payloadOf(token).chain).toHaveLength(8);
+    const deeper = await world.post("/oauth/token", undefined, {
+      grant_type: "urn:ietf:params:oauth:grant-type:token-exchange",
+      subject_token: token,
+      subject_token_type: "urn:ietf:params:oauth:token-type:access_token",
+    });
+    expect(deeper.status).toBe(400);
+    expect(await deeper.json()).toMatchObject({ error: "invalid_request" });
+    // A forged token with a longer chain is not one of ours.
+    const chain = Array.from({ length: 9 }, (_, i) => `ancestor-${i}`);
+    const forged = await forge(world, { root_jti: "root", chain });
+    expect((await transact(world, forged)).status).toBe(401);
+  });
+
   it("revoking a child leaves its parent alive", async () => {
     const world = await brokerWorld();
     const parent = (await world.token(SHOP)).access_token;

@@ -26,7 +26,10 @@ describe("HTTP controls under /_emulator/", () => {
         method,
         ...(body === undefined
           ? {}
-          : { body: typeof body === "string" ? body : JSON.stringify(body) }),
+          : {
+              headers: { "Content-Type": "application/json" },
+              body: typeof body === "string" ? body : JSON.stringify(body),
+            }),
       }),
     );
 
@@ -38,7 +41,7 @@ describe("HTTP controls under /_emulator/", () => {
     expect(await json(response)).toEqual({ "POST /ipospays/v1/authenticate-token": 1 });
   });
 
-  it("POST faults arms a fault (no content type needed); DELETE faults clears them", async () => {
+  it("POST faults arms a fault; DELETE faults clears them", async () => {
     const { emulator, request } = await prepared("ipospaysToken");
     const added = await control(emulator, "POST", "faults", {
       provider: "ipospays",
@@ -49,6 +52,101 @@ describe("HTTP controls under /_emulator/", () => {
     expect((await emulator.fetch(request())).status).toBe(429);
     expect((await control(emulator, "DELETE", "faults")).status).toBe(200);
     expect((await emulator.fetch(request())).status).toBe(200);
+  });
+
+  describe("refuses what a cross-site page could send", () => {
+    const FAULT = JSON.stringify({ kind: "status", status: 503 });
+    const changes: Array<[string, string, string | undefined]> = [
+      ["POST", "faults", FAULT],
+      ["DELETE", "faults", undefined],
+      ["POST", "clock", JSON.stringify({ advanceMs: 1000 })],
+      ["POST", "revoke", JSON.stringify({ token: "x" })],
+      ["POST", "reset", undefined],
+    ];
+
+    it.each(changes)(
+      "%s %s from Origin: https://evil.example → 403, and nothing changes",
+      async (method, name, body) => {
+        const { emulator } = setup();
+        await ipospaysToken(emulator);
+        const response = await emulator.fetch(
+          new Request(`${BASE}/_emulator/${name}`, {
+            method,
+            headers: { Origin: "https://evil.example", "Content-Type": "application/json" },
+            ...(body === undefined ? {} : { body }),
+          }),
+        );
+        expect(response.status).toBe(403);
+        expect(await json(response)).toMatchObject({ error: "Forbidden" });
+        expect(emulator.calls()).toEqual({ "POST /ipospays/v1/authenticate-token": 1 });
+      },
+    );
+
+    it.each([
+      ["text/plain", "text/plain;charset=UTF-8"],
+      ["a form", "application/x-www-form-urlencoded"],
+      ["multipart", "multipart/form-data; boundary=x"],
+    ])("a %s body → 415, with no Origin at all", async (_name, type) => {
+      const { emulator } = setup();
+      for (const name of ["faults", "reset"]) {
+        const response = await emulator.fetch(
+          new Request(`${BASE}/_emulator/${name}`, {
+            method: "POST",
+            headers: { "Content-Type": type },
+            body: FAULT,
+          }),
+        );
+        expect(response.status, name).toBe(415);
+      }
+      const added = await emulator.fetch(
+        new Request(`${BASE}/_emulator/faults`, { method: "POST", body: FAULT }),
+      );
+      expect(added.status).toBe(415);
+      // No fault was armed.
+      expect(await ipospaysToken(emulator)).toMatch(/^ey/);
+    });
+
+    it("Sec-Fetch-Site: cross-site without an Origin → 403", async () => {
+      const { emulator } = setup();
+      const response = await emulator.fetch(
+        new Request(`${BASE}/_emulator/reset`, {
+          method: "POST",
+          headers: { "Sec-Fetch-Site": "cross-site" },
+        }),
+      );
+      expect(response.status).toBe(403);
+    });
+
+    it("the emulator's own origin, loopback origins and curl (no Origin) are let in; GET from anywhere", async () => {
+      const { emulator } = setup();
+      for (const origin of [
+        new URL(BASE).origin,
+        "http://localhost:5173",
+        "http://127.0.0.1:3000",
+        "http://[::1]:8080",
+        undefined,
+      ]) {
+        const response = await emulator.fetch(
+          new Request(`${BASE}/_emulator/faults`, {
+            method: "POST",
+            headers: {
+              "Content-Type": "application/json",
+              ...(origin === undefined ? {} : { Origin: origin }),
+            },
+            body: FAULT,
+          }),
+        );
+        expect(response.status, String(origin)).toBe(201);
+      }
+      const calls = await emulator.fetch(
+        new Request(`${BASE}/_emulator/calls`, { headers: { Origin: "https://evil.example" } }),
+      );
+      expect(calls.status).toBe(200);
+      const reset = await emulator.fetch(
+        new Request(`${BASE}/_emulator/reset`, { method: "POST" }),
+      );
+      expect(reset.status).toBe(200);
+    });
   });
 
   it.each([

@@ -108,6 +108,8 @@ export interface WorldOptions {
    * so a test can fake an upstream answer or stand in for the platform's own fetch behaviour.
    */
   fetch?: (next: FetchFn) => FetchFn;
+  /** The proxy's upstream deadline (default: the broker's own, 10 s). */
+  proxyTimeoutMs?: number;
 }
 
 export type FetchFn = (input: Request | string | URL, init?: RequestInit) => Promise<Response>;
@@ -173,6 +175,22 @@ async function clearKv(): Promise<void> {
   }
 }
 
+/**
+ * An address of its own for each world (RFC 3849's documentation prefix): failed attempts are
+ * counted per source in Durable Objects that last the whole file, so worlds must not share one.
+ */
+function newAddress(): string {
+  const hex = () => Math.floor(Math.random() * 0x10000).toString(16);
+  return `2001:db8:${hex()}:${hex()}::${hex()}`;
+}
+
+/** The request as Cloudflare would hand it over: with `CF-Connecting-IP`, unless a test set one. */
+function fromAddress(url: string, init: RequestInit | undefined, address: string): Request {
+  const request = new Request(url, init);
+  if (!request.headers.has("cf-connecting-ip")) request.headers.set("CF-Connecting-IP", address);
+  return request;
+}
+
 export async function brokerWorld(options: WorldOptions = {}): Promise<World> {
   await clearKv();
   const clock = new Clock(options.start);
@@ -203,11 +221,19 @@ export async function brokerWorld(options: WorldOptions = {}): Promise<World> {
   };
   const fetch = options.fetch === undefined ? recorded : options.fetch(recorded);
   const fresh = () =>
-    createBroker({ runtime: { fetch, now: clock.now, random: () => 0, sleep: async () => {} } });
+    createBroker({
+      runtime: { fetch, now: clock.now, random: () => 0, sleep: async () => {} },
+      ...(options.proxyTimeoutMs === undefined ? {} : { proxyTimeoutMs: options.proxyTimeoutMs }),
+    });
   let broker = fresh();
+  const address = newAddress();
   const send = async (path: string, init?: RequestInit): Promise<Response> => {
     const ctx = createExecutionContext();
-    const response = await broker.fetch(new Request(`${ISSUER}${path}`, init), testEnv, ctx);
+    const response = await broker.fetch(
+      fromAddress(`${ISSUER}${path}`, init, address),
+      testEnv,
+      ctx,
+    );
     await waitOnExecutionContext(ctx);
     return response;
   };
@@ -251,7 +277,11 @@ export async function brokerWorld(options: WorldOptions = {}): Promise<World> {
       const other = fresh();
       return async (path, init) => {
         const ctx = createExecutionContext();
-        const response = await other.fetch(new Request(`${ISSUER}${path}`, init), testEnv, ctx);
+        const response = await other.fetch(
+          fromAddress(`${ISSUER}${path}`, init, address),
+          testEnv,
+          ctx,
+        );
         await waitOnExecutionContext(ctx);
         return response;
       };

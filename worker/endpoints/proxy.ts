@@ -6,9 +6,10 @@
  * or cookies), and browsers are let in by the client's origin allow-list. Upstream redirects are
  * never followed: following one would send the provider's token wherever `Location` points (a
  * custom header such as iPOSpays' `token` survives even a cross-origin redirect). A 3xx goes back
- * to the caller as it came, without `Location`, which is not among the headers passed back.
+ * to the caller as it came, without `Location`, which is not among the headers passed back. The
+ * call itself — deadline, response cap, redaction of the provider's token, rationed renewals —
+ * is `upstream/upstream-call.ts`.
  */
-import { isEdgeTokenError } from "../../src/index.ts";
 import { clientByToken } from "../caller.ts";
 import type { Call } from "../context.ts";
 import { readCapped } from "../http/body.ts";
@@ -16,7 +17,7 @@ import { corsHeaders, isListed, preflightHeaders, withHeaders } from "../http/co
 import type { Failure } from "../oauth/failure.ts";
 import { errorResponse } from "../oauth/wire-errors.ts";
 import { findRule, type ProxyRule, splitProxyPath } from "../upstream/proxy-rules.ts";
-import { providerFailure } from "../upstream/token-sources.ts";
+import { callUpstream } from "../upstream/upstream-call.ts";
 
 /** A payment request is small; anything larger is refused before it is read. */
 export const PROXY_LIMIT_BYTES = 64 * 1024;
@@ -29,8 +30,6 @@ const REQUEST_HEADERS = [
   "x-idempotency-key",
   "x-request-id",
 ];
-/** Never `location`: a redirect is not followed, and not pointed at either. */
-const RESPONSE_HEADERS = ["content-type", "retry-after", "x-request-id"];
 
 function pick(headers: Headers, names: readonly string[]): Headers {
   const picked = new Headers();
@@ -60,16 +59,16 @@ async function forward(call: Call, rule: ProxyRule, path: string): Promise<Respo
     redirect: "manual",
     ...(body === undefined ? {} : { body }),
   });
-  let response: Response;
-  try {
-    response = await source.fetch(upstream, undefined, { ctx: call.ctx });
-  } catch (error) {
-    if (isEdgeTokenError(error)) return providerFailure(rule.provider, error);
-    return { kind: "upstream_unreachable", provider: rule.provider };
-  }
-  return new Response(response.body, {
-    status: response.status,
-    headers: pick(response.headers, RESPONSE_HEADERS),
+  return callUpstream({
+    provider: rule.provider,
+    scope: rule.scope,
+    source,
+    providers: state.providers,
+    limits: state.limits,
+    request: upstream,
+    ctx: call.ctx,
+    now: call.now,
+    timeoutMs: state.proxyTimeoutMs,
   });
 }
 

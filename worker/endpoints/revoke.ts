@@ -1,8 +1,9 @@
 /**
  * `POST /oauth/revoke` (RFC 7009): an authenticated client revokes a token issued to it (or one
- * exchanged from its own). Tokens exchanged from the revoked one carry its `jti` as their
- * `root_jti` and are refused with it. Unknown, expired, already revoked and other clients' tokens
- * all get the same empty 200, so the endpoint tells nothing about a token (§2.2).
+ * exchanged from its own). Tokens exchanged from the revoked one, directly or in a chain, carry
+ * its `jti` in their lineage (`root_jti` or `chain`) and are refused with it. Unknown, expired,
+ * already revoked and other clients' tokens all get the same empty 200, so the endpoint tells
+ * nothing about a token (§2.2).
  */
 
 import { audit } from "../audit.ts";

@@ -41,6 +41,8 @@ export type Failure =
   | { kind: "provider_unavailable"; provider: string; retryAfterSeconds: number | undefined }
   /** The provider's API could not be reached through the proxy. */
   | { kind: "upstream_unreachable"; provider: string }
+  /** The provider's API did not answer through the proxy within the deadline. */
+  | { kind: "upstream_timeout"; provider: string }
   /** A bug: an exception no check anticipated. Logged by name only. */
   | { kind: "server_error" };
 

@@ -27,6 +27,8 @@ export interface Grant {
    * by `client_credentials`), so revoking that token revokes every token exchanged from it.
    */
   rootJti?: string;
+  /** For an exchanged token: its ancestors' `jti`s between the root and itself, oldest first. */
+  chain?: readonly string[];
 }
 
 /** The claims of a verified subject token that an exchange may narrow. */
@@ -39,7 +41,15 @@ export interface SubjectClaims {
   jti: string;
   /** Present when the subject token was itself exchanged. */
   root_jti?: string | undefined;
+  /** Present when the subject token was exchanged from an exchanged token. */
+  chain?: readonly string[] | undefined;
 }
+
+/**
+ * How many exchanges deep a token may be: its lineage travels in it (23 bytes a generation) and
+ * costs one revocation lookup a generation when it is verified, so it is bounded.
+ */
+export const MAX_CHAIN = 8;
 
 export const GRANT_CLIENT_CREDENTIALS = "client_credentials";
 export const GRANT_TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange";
@@ -216,6 +226,11 @@ export function tokenExchangeGrant(
     Math.min(client.maxLifetime, remaining),
   );
   if (!lifetime.ok) return lifetime;
+  // The whole lineage goes into the new token, so revoking any ancestor reaches it.
+  const chain = subject.root_jti === undefined ? [] : [...(subject.chain ?? []), subject.jti];
+  if (chain.length > MAX_CHAIN) {
+    return fail({ kind: "invalid_request", detail: "This token has been exchanged too often." });
+  }
   return ok({
     subject: subject.sub,
     clientId: client.id,
@@ -223,6 +238,7 @@ export function tokenExchangeGrant(
     audience: audience.value,
     lifetime: lifetime.value,
     rootJti: subject.root_jti ?? subject.jti,
+    ...(chain.length === 0 ? {} : { chain }),
     // Whoever is not the subject acts for it, also when it narrows a token it was given by
     // exchange earlier (its client_id is then its own, but its sub is not).
     ...(client.id === subject.sub ? {} : { actor: client.id }),

@@ -96,6 +96,8 @@ export function wireError(failure: Failure): WireError {
       );
     case "upstream_unreachable":
       return wire(502, "bad_gateway", `${failure.provider} could not be reached.`);
+    case "upstream_timeout":
+      return wire(504, "upstream_timeout", `${failure.provider} did not answer in time.`);
     case "server_error":
       return wire(500, "server_error", "An unexpected error occurred.");
     default:

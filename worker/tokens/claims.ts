@@ -22,6 +22,18 @@ export interface AccessTokenClaims {
    * root revokes every token exchanged from it.
    */
   root_jti?: string | undefined;
+  /**
+   * Not registered: the `jti`s between the root and this token — every token it was exchanged
+   * from except the root, oldest first, its direct parent last. Absent when the parent is the
+   * root. With `root_jti` it is the whole lineage, so revoking any ancestor revokes this token,
+   * with one revocation lookup per ancestor and no lookup of anything but this token.
+   */
+  chain?: readonly string[] | undefined;
+}
+
+/** Every ancestor's `jti`, root first: what must be unrevoked for this token to live. */
+export function lineageOf(claims: Pick<AccessTokenClaims, "root_jti" | "chain">): string[] {
+  return claims.root_jti === undefined ? [] : [claims.root_jti, ...(claims.chain ?? [])];
 }
 
 export const ACCESS_TOKEN_TYPE = "at+jwt";
@@ -45,6 +57,7 @@ export function claimsFor(grant: Grant, issuer: string, now: number): AccessToke
     scope: grant.scopes.join(" "),
     ...(grant.actor === undefined ? {} : { act: { sub: grant.actor } }),
     ...(grant.rootJti === undefined ? {} : { root_jti: grant.rootJti }),
+    ...(grant.chain === undefined || grant.chain.length === 0 ? {} : { chain: grant.chain }),
   };
 }
 

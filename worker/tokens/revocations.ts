@@ -1,9 +1,9 @@
 /**
  * Revoked broker tokens, by `jti`, in KV until the token would have expired anyway (never less
  * than KV's 60 s minimum). That is also long enough for the tokens exchanged from it, which are
- * refused by their `root_jti`: an exchange never outlives its subject token. KV is eventually
- * consistent: another colo may accept a revoked token for up to about a minute; this isolate
- * refuses it at once.
+ * refused by their lineage (`root_jti`, `chain`): an exchange never outlives its subject token.
+ * KV is eventually consistent: another colo may accept a revoked token for up to about a minute;
+ * this isolate refuses it at once.
  */
 import { KV_MIN_TTL_SECONDS } from "../../src/index.ts";
 

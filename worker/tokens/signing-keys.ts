@@ -172,19 +172,33 @@ function readRing(text: string | null): KeyRing | undefined {
   }
 }
 
+/** The ring whose signing key is the newer of two: what KV says, or what this isolate decided. */
+function newer(stored: KeyRing, decided: KeyRing | undefined): KeyRing {
+  const mine = decided?.keys[0]?.createdAt ?? -1;
+  const theirs = stored.keys[0]?.createdAt ?? -1;
+  return decided !== undefined && mine > theirs ? decided : stored;
+}
+
 /**
  * Development keys kept in `kv` (wrap it with `createEncryptedKv`: the value is a private key).
  * KV has no compare-and-swap, so two isolates starting at once may each generate a key; this is
  * for `wrangler dev` and previews, and production sets `BROKER_SIGNING_KEYS`.
+ *
+ * Nothing here is a promise shared between requests: in workerd a request may not touch I/O
+ * another request started, and a request that waits on another's promise hangs when that one is
+ * cancelled. Each request that finds no fresh keys reads KV itself; what requests share is plain
+ * data — the ring this isolate settled on, the imported `CryptoKey`s — set synchronously once a
+ * request has it, so concurrent cold requests all sign with the one key the first of them made.
  */
 export function devKeySource(
   kv: KvNamespaceLike,
   options: { rotationSeconds: number; log: (message: string) => void },
 ): KeySource {
   const rotationMs = options.rotationSeconds * 1000;
-  const imported = new Map<string, Promise<CryptoKey>>();
+  const imported = new Map<string, CryptoKey>();
+  /** The ring this isolate settled on last (plain data), and when KV was read for it. */
+  let decided: { ring: KeyRing; readAt: number } | undefined;
   let cached: { ring: KeyRing; keys: KeySet; readAt: number } | undefined;
-  let loading: Promise<KeySet> | undefined;
 
   const fresh = (now: number): boolean =>
     cached !== undefined &&
@@ -194,19 +208,28 @@ export function devKeySource(
     prune(cached.ring, now).keys.length === cached.ring.keys.length;
 
   async function load(now: number): Promise<KeySet> {
-    let ring = readRing(await kv.get(RING_NAME, "text")) ?? { keys: [] };
+    const stored = readRing(await kv.get(RING_NAME, "text")) ?? { keys: [] };
+    let ring = newer(stored, decided?.ring);
     const before = ring.keys.length;
     let changed = false;
     if (needsRotation(ring, now, rotationMs)) {
-      ring = rotate(ring, await generateKey(now), now);
-      changed = true;
-      options.log(
-        before === 0
-          ? "no BROKER_SIGNING_KEYS: generated a development signing key, kept in KV"
-          : "rotated the development signing key",
-      );
+      const generated = await generateKey(now);
+      // Another request of this isolate may have settled on a new key meanwhile: take it.
+      const meanwhile = decided?.ring;
+      if (meanwhile !== undefined && !needsRotation(meanwhile, now, rotationMs)) {
+        ring = meanwhile;
+      } else {
+        ring = rotate(ring, generated, now);
+        changed = true;
+        options.log(
+          before === 0
+            ? "no BROKER_SIGNING_KEYS: generated a development signing key, kept in KV"
+            : "rotated the development signing key",
+        );
+      }
     }
     const pruned = prune(ring, now);
+    decided = { ring: pruned, readAt: now };
     if (changed || pruned.keys.length !== ring.keys.length) {
       await kv.put(RING_NAME, JSON.stringify(pruned));
     }
@@ -214,24 +237,25 @@ export function devKeySource(
     if (current === undefined) throw new Error("the key ring is empty after rotation");
     let privateKey = imported.get(current.jwk.kid);
     if (privateKey === undefined) {
-      privateKey = importPrivate(current.jwk);
+      privateKey = await importPrivate(current.jwk);
       imported.set(current.jwk.kid, privateKey);
     }
     const keys = keySet(
-      { kid: current.jwk.kid, privateKey: await privateKey },
+      { kid: current.jwk.kid, privateKey },
       pruned.keys.map((key) => key.jwk),
     );
-    cached = { ring: pruned, keys, readAt: now };
-    return keys;
+    // A slower request that read an older ring must not replace a newer one.
+    const newest = cached?.ring.keys[0]?.createdAt ?? -1;
+    if (cached === undefined || current.createdAt >= newest) {
+      cached = { ring: pruned, keys, readAt: now };
+    }
+    return cached?.keys ?? keys;
   }
 
   return {
-    current(now: number): Promise<KeySet> {
-      if (cached !== undefined && fresh(now)) return Promise.resolve(cached.keys);
-      loading ??= load(now).finally(() => {
-        loading = undefined;
-      });
-      return loading;
+    async current(now: number): Promise<KeySet> {
+      if (cached !== undefined && fresh(now)) return cached.keys;
+      return load(now);
     },
   };
 }

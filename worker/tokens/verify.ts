@@ -1,13 +1,14 @@
 /**
  * Verifying a broker access token — ES256 only, our issuer, our keys, the clock passed in, and
- * the `jti` (and, for an exchanged token, the `root_jti` it was exchanged from) checked against
- * revocations. Every way a token can fail is one answer to the caller; the reason is kept for
+ * the `jti` (and, for an exchanged token, every ancestor's: `root_jti` and `chain`) checked
+ * against revocations. Every way a token can fail is one answer to the caller; the reason is kept for
  * tests and logs only.
  */
 import { jwtVerify } from "jose";
 import * as v from "valibot";
 import { ok, type Result } from "../oauth/failure.ts";
-import { ACCESS_TOKEN_TYPE, type AccessTokenClaims } from "./claims.ts";
+import { MAX_CHAIN } from "../oauth/grants.ts";
+import { ACCESS_TOKEN_TYPE, type AccessTokenClaims, lineageOf } from "./claims.ts";
 import type { KeySet } from "./signing-keys.ts";
 
 /** Why a token was not accepted. Never shown to the caller. */
@@ -38,6 +39,7 @@ const ClaimsSchema = v.object({
   scope: v.string(),
   act: v.optional(v.object({ sub: v.string() })),
   root_jti: v.optional(Jti),
+  chain: v.optional(v.pipe(v.array(Jti), v.maxLength(MAX_CHAIN))),
 });
 
 /** A generous bound: a compact JWS longer than this is not one of ours. */
@@ -64,7 +66,7 @@ function reasonOf(error: unknown): RejectReason {
  * Verifies a broker token: ES256 with one of our published keys (so `alg: none`, HS256 keyed
  * with the public key and unknown `kid`s fail), `typ: at+jwt`, our issuer, the audience when one
  * is required, `exp` and `nbf` against `now` with no tolerance, the claims RFC 9068 requires,
- * and neither the `jti` nor the `root_jti` revoked.
+ * and neither the `jti` nor any ancestor's (`root_jti`, `chain`) revoked.
  */
 export async function verifyAccessToken(
   token: string,
@@ -88,7 +90,8 @@ export async function verifyAccessToken(
   const parsed = v.safeParse(ClaimsSchema, payload);
   if (!parsed.success) return { ok: false, failure: "claims" };
   const claims: AccessTokenClaims = parsed.output;
-  const lineage = claims.root_jti === undefined ? [claims.jti] : [claims.jti, claims.root_jti];
+  // Its own jti and every ancestor's: revoking any token of the chain revokes what came from it.
+  const lineage = [claims.jti, ...lineageOf(claims)];
   const revoked = await Promise.all(lineage.map((jti) => options.isRevoked(jti)));
   if (revoked.includes(true)) return { ok: false, failure: "revoked" };
   return ok(claims);

@@ -69,7 +69,7 @@ export async function providerTokenFor(
   try {
     token = await source.get({ ctx: at.ctx });
   } catch (error) {
-    return fail(providerFailure(provider, error));
+    return fail(providerFailure(provider, error, { now: at.now, failures: tokens.failures }));
   }
   audit(
     {

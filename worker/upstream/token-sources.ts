@@ -17,6 +17,7 @@ import {
   papaya,
   paymentsGate,
   type RuntimeOptions,
+  resolveRuntime,
   type TokenLease,
   type TokenPlacement,
   type TokenSource,
@@ -30,6 +31,7 @@ import {
   providerScopeOf,
   SCOPES,
 } from "../oauth/scopes.ts";
+import { createFailureLog, type FailureLog } from "./failure-log.ts";
 
 /** The env var prefix a provider's settings live under, for configuration errors. */
 const VAR_PREFIX: Record<ProviderName, string> = {
@@ -47,6 +49,12 @@ export interface ProviderTokens {
   apiBase(provider: ProviderName): string | undefined;
   /** Every scope with a source. */
   scopes(): readonly BrokerScope[];
+  /** The scope's provider and the fetch provider calls go out with, for the proxy. */
+  provider(scope: BrokerScope): Provider | undefined;
+  /** The platform fetch (the one tests replace). */
+  fetch(request: Request): Promise<Response>;
+  /** Where `provider_token_failed` lines are written, once per provider per minute. */
+  failures: FailureLog;
 }
 
 /** The key id written into encrypted KV values; rotating the secret only costs one cache miss. */
@@ -106,6 +114,8 @@ export function createProviderTokens(
     runtime.now === undefined ? {} : { now: runtime.now },
   );
   const sources = new Map<BrokerScope, TokenSource>();
+  const providers = new Map<BrokerScope, Provider>();
+  const platform = resolveRuntime(runtime);
   const placements = new Map<BrokerScope, TokenPlacement>();
   for (const scope of SCOPES) {
     let provider: Provider | undefined;
@@ -119,6 +129,7 @@ export function createProviderTokens(
       // The lease makes one isolate in the fleet call the provider per scope (and spend a
       // PaymentsGate refresh token once); the others take its token from KV.
       sources.set(scope, createTokenSource(provider, { store, runtime, lease }));
+      providers.set(scope, provider);
       placements.set(scope, provider.placement ?? BEARER);
     }
   }
@@ -127,21 +138,31 @@ export function createProviderTokens(
     placement: (scope) => placements.get(scope) ?? BEARER,
     apiBase: (provider) => config.providers[provider]?.apiBaseUrl,
     scopes: () => [...sources.keys()],
+    provider: (scope) => providers.get(scope),
+    fetch: (request) => platform.fetch(request),
+    failures: createFailureLog(),
   });
 }
 
-/** A provider that would not give a token, as the failure the caller sees (and a log line). */
-export function providerFailure(provider: ProviderName, error: unknown): Failure {
+/**
+ * A provider that would not give a token, as the failure the caller sees — and its log line,
+ * written once per provider per minute with a count (`failure-log.ts`).
+ */
+export function providerFailure(
+  provider: ProviderName,
+  error: unknown,
+  at: { now: number; failures: FailureLog },
+): Failure {
   const typed: EdgeTokenError | undefined = isEdgeTokenError(error) ? error : undefined;
-  console.error(
-    JSON.stringify({
-      event: "provider_token_failed",
+  at.failures.record(
+    {
       provider,
       code: typed?.code ?? "unexpected",
       provider_code: typed?.providerCode,
       status: typed?.status,
       message: typed?.message,
-    }),
+    },
+    at.now,
   );
   const retryAfterMs = typed?.retryable ? (typed.retryAfterMs ?? 5_000) : undefined;
   return {
