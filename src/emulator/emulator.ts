@@ -2,6 +2,7 @@ import type { JSONWebKeySet } from "jose";
 import { type EmulatorAccounts, resolveAccounts } from "./accounts.ts";
 import { handleControl, isControlPath } from "./controls.ts";
 import { delay } from "./delay.ts";
+import { discoveryReply } from "./discovery.ts";
 import type { Endpoint, EndpointContext } from "./endpoint.ts";
 import { faultReply } from "./fault-replies.ts";
 import { createFaultBook, type Fault, type FaultTarget } from "./faults.ts";
@@ -10,7 +11,7 @@ import { createSigningKey } from "./keys.ts";
 import { createLedger } from "./ledger.ts";
 import { papayaEndpoints } from "./papaya.ts";
 import { paymentsgateEndpoints } from "./paymentsgate.ts";
-import { methodNotAllowed, notFound, type Reply, toResponse } from "./reply.ts";
+import { methodNotAllowed, notFound, type Reply, toProviderResponse, toResponse } from "./reply.ts";
 import { inspectToken } from "./tokens.ts";
 
 /**
@@ -30,8 +31,9 @@ export interface EmulatorOptions {
 /**
  * The three providers' auth APIs, offline, as one `fetch`-shaped handler with state, faults and
  * a clock. Requests are routed by URL path only (any host): `/ipospays/…`, `/paymentsgate/…`,
- * `/papaya/…`, with the providers' real paths below each prefix, and controls under
- * `/_emulator/`. Every method is bound: pass `emulator.fetch` around on its own.
+ * `/papaya/…`, with the providers' real paths below each prefix, controls under `/_emulator/`,
+ * and a JSON index of all of it at `GET /`. Every method is bound: pass `emulator.fetch` around
+ * on its own.
  *
  * @see PROVIDERS.md, "The emulator"
  * @example
@@ -95,6 +97,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
   const ledger = createLedger();
   const faults = createFaultBook();
   const counts = new Map<string, number>();
+  const discovery = discoveryReply(ENDPOINTS, accounts);
   let offset = 0;
   const clock = (): number => now() + offset;
 
@@ -111,7 +114,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
       "error_200",
     ]);
     if (replacing !== undefined && replacing.kind !== "error_200") {
-      return toResponse(faultReply(endpoint, replacing, providerNow), providerNow);
+      return toProviderResponse(faultReply(endpoint, replacing, providerNow), providerNow);
     }
     const live = replacing === undefined;
     const context: EndpointContext = {
@@ -141,12 +144,17 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
       const error = reply.status >= 400 ? reply : endpoint.refusal;
       reply = { ...error, status: 200 };
     }
-    return toResponse(reply, providerNow);
+    return toProviderResponse(reply, providerNow);
   }
 
   async function route(request: Request): Promise<Response> {
     const path = new URL(request.url).pathname;
     if (isControlPath(path)) return handleControl(request, path, emulator, clock());
+    if (path === "/") {
+      // The index, like the controls, is not a provider's: not counted, never faulted.
+      const reply = request.method === "GET" ? discovery : methodNotAllowed(["GET"]);
+      return toResponse(reply, clock());
+    }
     const atPath = ENDPOINTS.filter((endpoint) => endpoint.path === path);
     const endpoint = atPath.find((candidate) => candidate.method === request.method);
     if (endpoint === undefined) {

@@ -34,7 +34,7 @@ function refuse(code: ErrorCode): Reply {
 }
 
 /** Scopes by key level; `CardLookUp` is a known name that no level may ask for. */
-const SCOPES_BY_LEVEL: Record<"merchant" | "iso" | "agent", readonly string[]> = {
+export const SCOPES_BY_LEVEL: Record<"merchant" | "iso" | "agent", readonly string[]> = {
   merchant: ["PaymentTokenization", "Recurring", "BatchReport"],
   iso: ["PaymentTokenization", "Recurring", "BatchReport", "ExternalApi"],
   agent: ["ExternalApi"],

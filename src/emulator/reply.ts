@@ -6,14 +6,30 @@ export type Reply =
   | { status: number; json: unknown; headers?: Record<string, string> }
   | { status: number; text: string; contentType: string; headers?: Record<string, string> };
 
-/** The `Response` for a reply, with a `Date` header from `nowMs` (the provider's clock). */
+/**
+ * The `Response` for one of the emulator's own replies (its index, controls, 404 and 405), with
+ * a `Date` header from `nowMs`. Its JSON ends with a newline, so curl leaves the prompt alone.
+ */
 export function toResponse(reply: Reply, nowMs: number): Response {
+  return respond(reply, nowMs, "\n");
+}
+
+/**
+ * The `Response` for a provider endpoint's reply, with a `Date` header from `nowMs` (the
+ * provider's clock). Its JSON is exactly `JSON.stringify` of the body, as a provider's JSON
+ * serializer sends it: no newline the real API is not documented to add.
+ */
+export function toProviderResponse(reply: Reply, nowMs: number): Response {
+  return respond(reply, nowMs, "");
+}
+
+function respond(reply: Reply, nowMs: number, jsonEnd: string): Response {
   const headers = new Headers(reply.headers);
   headers.set("date", new Date(nowMs).toUTCString());
   headers.set("cache-control", "no-store");
   if ("json" in reply) {
     headers.set("content-type", "application/json");
-    return new Response(JSON.stringify(reply.json), { status: reply.status, headers });
+    return new Response(JSON.stringify(reply.json) + jsonEnd, { status: reply.status, headers });
   }
   headers.set("content-type", reply.contentType);
   return new Response(reply.text, { status: reply.status, headers });

@@ -48,7 +48,6 @@ describe("routing", () => {
   });
 
   it.each([
-    "/",
     "/v1/authenticate-token",
     "/ipospays",
     "/ipospays/v1/authenticate-token/",
@@ -73,6 +72,7 @@ describe("routing", () => {
     ["GET", PATHS.papayaToken, "POST"],
     ["POST", PATHS.papayaApi, "GET"],
     ["OPTIONS", PATHS.papayaApi, "GET"],
+    ["POST", "/", "GET"], // the root is the emulator's index (discovery.test.ts)
   ])("405 for %s %s, with Allow: %s", async (method, path, allow) => {
     const { emulator } = setup();
     const response = await emulator.fetch(new Request(`${BASE}${path}`, { method }));

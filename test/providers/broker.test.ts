@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { broker, createTokenSource, type FetchLike } from "../../src/index.ts";
+import { formBody } from "../support/form-body.ts";
 import { thrown } from "../support/sent.ts";
 
 const T0 = Date.parse("2026-11-23T12:00:00Z");
@@ -33,7 +34,7 @@ describe("broker provider", () => {
     const [request] = requests;
     expect(request?.url).toBe("http://127.0.0.1:8787/oauth/token");
     expect(request?.headers.get("authorization")).toBe(`Basic ${btoa("demo:demo-secret")}`);
-    const form = new URLSearchParams(await request?.text());
+    const form = await formBody(request);
     expect(form.get("grant_type")).toBe("client_credentials");
     expect(form.get("scope")).toBe("ipospays:PaymentTokenization");
   });
@@ -49,7 +50,7 @@ describe("broker provider", () => {
       { runtime: { fetch, now: () => T0 } },
     );
     await source.get();
-    const form = new URLSearchParams(await requests[0]?.text());
+    const form = await formBody(requests[0]);
     expect(form.get("grant_type")).toBe("urn:ietf:params:oauth:grant-type:token-exchange");
     expect(form.get("subject_token")).toBe("wide-token");
     expect(form.get("subject_token_type")).toBe("urn:ietf:params:oauth:token-type:access_token");

@@ -4,6 +4,7 @@ import {
   oauth2TokenRequest,
   processOAuth2TokenResponse,
 } from "../../src/index.ts";
+import { formBody } from "../support/form-body.ts";
 import { unsignedJwt } from "../support/jwt.ts";
 import { sent, thrown } from "../support/sent.ts";
 
@@ -25,7 +26,7 @@ describe("OAuth 2.0 client credentials requests", () => {
     expect(request.headers.get("content-type")).toBe("application/x-www-form-urlencoded");
     const basic = atob((request.headers.get("authorization") ?? "").replace(/^Basic /, ""));
     expect(basic).toBe("client%3A1+%C3%A9:s3cr3t%2B%2F%3D%26");
-    const form = new URLSearchParams(await request.text());
+    const form = await formBody(request);
     expect(form.get("grant_type")).toBe("client_credentials");
     expect(form.get("scope")).toBe("payments refunds");
     expect(form.getAll("resource")).toEqual(["https://api.example.com"]);
@@ -39,7 +40,7 @@ describe("OAuth 2.0 client credentials requests", () => {
       audience: "pay-api",
     });
     expect(request.headers.has("authorization")).toBe(false);
-    const form = new URLSearchParams(await request.text());
+    const form = await formBody(request);
     expect(form.get("client_id")).toBe(base.clientId);
     expect(form.get("client_secret")).toBe(base.clientSecret);
     expect(form.get("audience")).toBe("pay-api");

@@ -1,0 +1,95 @@
+/**
+ * The emulator's root, `GET /`: a JSON index of what it serves — each provider's endpoints and
+ * accounts, and the controls — so a developer who opens http://127.0.0.1:8788/ knows what to
+ * call next. An account shows the values its provider's wire takes (iPOSpays headers, the
+ * PaymentsGate and Papaya JSON fields). Its secret half is shown only when the account is one of
+ * the published demo accounts (public test values); accounts a caller configured show their id
+ * alone.
+ */
+import { DEFAULT_ACCOUNTS, type EmulatorAccounts } from "./accounts.ts";
+import type { Endpoint } from "./endpoint.ts";
+import type { ProviderName } from "./faults.ts";
+import { SCOPES_BY_LEVEL } from "./ipospays.ts";
+import type { Reply } from "./reply.ts";
+
+/** The controls under `/_emulator/` (controls.ts answers them; the index names them). */
+export const CONTROLS: Readonly<Record<string, string>> = {
+  "GET /_emulator/calls": "call counts per endpoint",
+  "POST /_emulator/faults": "arm a fault (a JSON body, see the README)",
+  "DELETE /_emulator/faults": "clear every fault",
+  "POST /_emulator/clock": 'move the clock: {"advanceMs": 3600000}',
+  "POST /_emulator/revoke": 'refuse a token from now on: {"token": "…"}',
+  "POST /_emulator/reset":
+    "forget tokens, refresh tokens, revocations, counts, faults, clock moves",
+  "GET /_emulator/jwks": "the public key that signs every token",
+};
+
+const PROVIDERS: readonly ProviderName[] = ["ipospays", "paymentsgate", "papaya"];
+
+type Listed = Record<string, string | readonly string[]>;
+
+/** Each provider's accounts, as its wire spells them. */
+function listAccounts(accounts: EmulatorAccounts): Record<ProviderName, Listed[]> {
+  return {
+    ipospays: accounts.ipospays.map((account) => ({
+      apiKey: account.apiKey,
+      ...(DEFAULT_ACCOUNTS.ipospays.some(
+        (demo) => demo.apiKey === account.apiKey && demo.secretKey === account.secretKey,
+      )
+        ? { secretKey: account.secretKey }
+        : {}),
+      level: account.level,
+      scopes: SCOPES_BY_LEVEL[account.level],
+    })),
+    paymentsgate: accounts.paymentsgate.map((account) => ({
+      account_id: account.accountId,
+      ...(DEFAULT_ACCOUNTS.paymentsgate.some(
+        (demo) => demo.accountId === account.accountId && demo.publicKey === account.publicKey,
+      )
+        ? { public_key: btoa(account.publicKey) } // the wire takes the base64 of the PEM text
+        : {}),
+    })),
+    papaya: accounts.papaya.map((account) => ({
+      api_key: account.apiKey,
+      ...(DEFAULT_ACCOUNTS.papaya.some(
+        (demo) => demo.apiKey === account.apiKey && demo.clientSecret === account.clientSecret,
+      )
+        ? { client_secret: account.clientSecret }
+        : {}),
+    })),
+  };
+}
+
+/**
+ * The index's reply, indented JSON with a final newline: computed once per emulator, since its
+ * endpoints and accounts never change.
+ */
+export function discoveryReply(endpoints: readonly Endpoint[], accounts: EmulatorAccounts): Reply {
+  const listed = listAccounts(accounts);
+  const providers = Object.fromEntries(
+    PROVIDERS.map((provider) => [
+      provider,
+      {
+        // Keyed by kind, spelled as calls() counts them: "METHOD /path".
+        endpoints: Object.fromEntries(
+          endpoints
+            .filter((endpoint) => endpoint.provider === provider)
+            .map(({ method, path, kind }) => [kind, `${method} ${path}`]),
+        ),
+        accounts: listed[provider],
+      },
+    ]),
+  );
+  const index = {
+    emulator: "edgetoken: the iPOSpays, PaymentsGate and Papaya Global auth APIs, offline",
+    providers,
+    controls: CONTROLS,
+    docs: 'README.md, "The emulator"',
+  };
+  // Indented: this one is read by people, in a terminal or a browser tab.
+  return {
+    status: 200,
+    text: `${JSON.stringify(index, null, 2)}\n`,
+    contentType: "application/json",
+  };
+}
