@@ -215,7 +215,11 @@ export class TokenSource {
   #forget(token: Token): void {
     // Only the first refusal of a token drops it; later ones find a newer token already in place.
     this.#shared.refuse(token.value);
-    if (this.#entry?.token === token) this.#entry = undefined;
+    if (this.#entry?.token !== token) return;
+    this.#entry = undefined;
+    // A backoff keeps background refreshes off a failing provider; it must not stand between a
+    // refused request and its renewal (that still goes through the single flight).
+    if (this.#failure !== undefined && !isPermanent(this.#failure.error)) this.#failure = undefined;
   }
 
   async #slowGet(options: GetOptions | undefined): Promise<Token> {
