@@ -65,13 +65,13 @@ export class SharedToken {
   }
 
   /** A token above the floor: the store's, or a new one that is then stored. */
-  async load(): Promise<Token> {
+  async load(signal?: AbortSignal): Promise<Token> {
     const key = await this.#key();
     const first = await this.#fromStore(key);
     if (first.ready !== undefined) return first.ready;
     let newer = first.newer;
     const lease = this.#lease;
-    if (lease === undefined) return this.#obtainAndStore(key, newer);
+    if (lease === undefined) return this.#obtainAndStore(key, newer, signal);
     const holder = this.#holder;
     const take = (): Promise<boolean> => {
       const now = this.#runtime.now();
@@ -81,7 +81,7 @@ export class SharedToken {
     let held = await take();
     // Another instance is calling the provider: wait for its token to reach the store.
     for (let poll = 0; !held && poll < this.#leaseMs / LEASE_POLL_MS; poll++) {
-      await this.#runtime.sleep(LEASE_POLL_MS);
+      await this.#runtime.sleep(LEASE_POLL_MS, signal);
       const seen = await this.#fromStore(key);
       if (seen.ready !== undefined) return seen.ready;
       newer = seen.newer ?? newer;
@@ -89,7 +89,7 @@ export class SharedToken {
     }
     // Held, or its holder never delivered within the lease: obtain here.
     try {
-      return await this.#obtainAndStore(key, newer);
+      return await this.#obtainAndStore(key, newer, signal);
     } finally {
       if (held) await lease.release(key, holder).catch(() => undefined);
     }
@@ -130,7 +130,11 @@ export class SharedToken {
     return now < refreshAt ? { ready: stored, newer: stored } : { newer: stored };
   }
 
-  async #obtainAndStore(key: string, stored: Token | undefined): Promise<Token> {
+  async #obtainAndStore(
+    key: string,
+    stored: Token | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<Token> {
     const now = this.#runtime.now();
     const current = this.#cache.current();
     // Refresh from the newest token anyone has: its refresh handle is the one still live.
@@ -138,7 +142,7 @@ export class SharedToken {
       stored !== undefined && (current === undefined || stored.obtainedAt > current.obtainedAt)
         ? stored
         : current;
-    const token = await this.#obtainOrRefresh(previous, now);
+    const token = await this.#obtainOrRefresh(previous, now, signal);
     const left = token.expiresAt - this.#runtime.now();
     if (!(left > this.#floor)) {
       throw new EdgeTokenError(
@@ -154,9 +158,13 @@ export class SharedToken {
     return token;
   }
 
-  #obtainOrRefresh(previous: Token | undefined, now: number): Promise<Token> {
+  #obtainOrRefresh(
+    previous: Token | undefined,
+    now: number,
+    signal: AbortSignal | undefined,
+  ): Promise<Token> {
     const provider = this.#provider;
-    const context: ProviderContext = { runtime: this.#runtime };
+    const context: ProviderContext = { runtime: this.#runtime, signal };
     if (
       previous === undefined ||
       provider.refresh === undefined ||

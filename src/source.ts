@@ -50,6 +50,12 @@ export interface TokenSourceOptions {
    * back as it is, so requests that provoke 401s cannot become one auth call each. Default 1 000 ms.
    */
   renewCooldownMs?: number | undefined;
+  /**
+   * The most a `get()` that has to wait may take — every attempt, retry wait and lease wait
+   * included; past it, it fails with `timeout`. The shared provider call stops then too. Default
+   * 10 000 ms, so a checkout is never held longer than that for a token.
+   */
+  deadlineMs?: number | undefined;
   /** The platform: fetch, clock, sleep, random. Defaults to the globals. */
   runtime?: RuntimeOptions | undefined;
 }
@@ -71,6 +77,13 @@ interface Entry {
   token: Token;
   promise: Promise<Token>;
   refreshAt: number;
+}
+
+/** The one provider call in progress, shared by every caller (and, in Workers, every request). */
+interface Flight {
+  promise: Promise<Token>;
+  /** When it started (the runtime's clock): one older than the deadline is given up on. */
+  startedAt: number;
 }
 
 interface RememberedFailure {
@@ -97,10 +110,29 @@ function duration(value: number | undefined, fallback: number, name: string): nu
   return result;
 }
 
-function waitFor<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return promise;
-  return abortable(promise, signal).catch((error: unknown) => {
-    throw signal.aborted ? new EdgeTokenError("aborted", "get() was aborted.") : error;
+function deadlineError(deadlineMs: number): EdgeTokenError {
+  return new EdgeTokenError(
+    "timeout",
+    `No token within ${deadlineMs} ms (TokenSourceOptions.deadlineMs).`,
+  );
+}
+
+/**
+ * Waits for the shared call on this caller's own timer and signal: in Workers, a request then
+ * never depends on another request's I/O to finish — if the request that started the call goes
+ * away and its I/O with it, the others still wake up at their deadline with a typed error.
+ */
+function waitFor<T>(
+  promise: Promise<T>,
+  signal: AbortSignal | undefined,
+  deadlineMs: number,
+): Promise<T> {
+  const deadline = AbortSignal.timeout(deadlineMs);
+  const either = signal === undefined ? deadline : AbortSignal.any([signal, deadline]);
+  return abortable(promise, either).catch((error: unknown) => {
+    if (signal?.aborted) throw new EdgeTokenError("aborted", "get() was aborted.");
+    if (deadline.aborted) throw deadlineError(deadlineMs);
+    throw error;
   });
 }
 
@@ -122,9 +154,10 @@ export class TokenSource {
   readonly #permanentErrorTtl: number;
   readonly #backoff: Backoff;
   readonly #renewCooldown: number;
+  readonly #deadline: number;
   readonly #shared: SharedToken;
   #entry: Entry | undefined;
-  #inflight: Promise<Token> | undefined;
+  #inflight: Flight | undefined;
   #failure: RememberedFailure | undefined;
   #failures = 0;
 
@@ -143,6 +176,10 @@ export class TokenSource {
     };
     const leaseMs = duration(options.leaseMs, 15_000, "leaseMs");
     this.#renewCooldown = duration(options.renewCooldownMs, 1_000, "renewCooldownMs");
+    this.#deadline = duration(options.deadlineMs, 10_000, "deadlineMs");
+    if (this.#deadline === 0) {
+      throw new EdgeTokenError("configuration", "TokenSourceOptions.deadlineMs must be above 0.");
+    }
     if (options.lease !== undefined && options.store === undefined) {
       throw new EdgeTokenError(
         "configuration",
@@ -229,44 +266,63 @@ export class TokenSource {
       this.#refreshBehind(now, options?.ctx);
       return entry.token;
     }
-    return waitFor(this.#acquire(now), options?.signal);
+    return waitFor(this.#acquire(now, options?.ctx), options?.signal, this.#deadline);
   }
 
   #refreshBehind(now: number, ctx: WaitUntil | undefined): void {
-    if (this.#inflight !== undefined) return;
+    if (this.#live(now) !== undefined) return;
     if (this.#failure !== undefined && now < this.#failure.until) return;
     // Failures are recorded by #acquire; the current token keeps being served meanwhile.
-    const background = this.#acquire(now).then(
-      () => undefined,
-      () => undefined,
-    );
-    ctx?.waitUntil(background);
+    this.#acquire(now, ctx).catch(() => undefined);
   }
 
-  #acquire(now: number): Promise<Token> {
-    if (this.#inflight !== undefined) return this.#inflight;
+  /** The flight in progress, unless it outlived its deadline (its request's I/O went away). */
+  #live(now: number): Flight | undefined {
+    const flight = this.#inflight;
+    if (flight !== undefined && now - flight.startedAt > this.#deadline + 1_000) {
+      this.#inflight = undefined;
+      return undefined;
+    }
+    return flight;
+  }
+
+  #acquire(now: number, ctx: WaitUntil | undefined): Promise<Token> {
+    const live = this.#live(now);
+    if (live !== undefined) return live.promise;
     const failure = this.#failure;
     if (failure !== undefined && now < failure.until) return Promise.reject(failure.error);
-    const inflight = this.#shared.load().then(
+    // The call has its own deadline, not any caller's signal: it serves every caller, and a
+    // caller that stops waiting must not stop it for the others.
+    const deadline = AbortSignal.timeout(this.#deadline);
+    const settle = (): void => {
+      if (this.#inflight === flight) this.#inflight = undefined;
+    };
+    const promise = abortable(this.#shared.load(deadline), deadline).then(
       (token) => {
         this.#failure = undefined;
         this.#failures = 0;
-        this.#inflight = undefined;
+        settle();
         return token;
       },
       (error: unknown) => {
-        const typed = isEdgeTokenError(error)
-          ? error
-          : new EdgeTokenError("invalid_response", "The provider failed unexpectedly.", {
-              cause: error,
-            });
+        const typed = deadline.aborted
+          ? deadlineError(this.#deadline)
+          : isEdgeTokenError(error)
+            ? error
+            : new EdgeTokenError("invalid_response", "The provider failed unexpectedly.", {
+                cause: error,
+              });
         this.#recordFailure(typed);
-        this.#inflight = undefined;
+        settle();
         throw typed;
       },
     );
-    this.#inflight = inflight;
-    return inflight;
+    const flight: Flight = { promise, startedAt: now };
+    this.#inflight = flight;
+    // The request that starts the call keeps it alive until it ends (Workers cancel a finished
+    // request's I/O), so the others waiting on it get its token even if this caller gives up.
+    ctx?.waitUntil(flight.promise.catch(() => undefined));
+    return flight.promise;
   }
 
   #recordFailure(error: EdgeTokenError): void {
