@@ -18,7 +18,7 @@ export interface FetchWith {
 /**
  * What a platform failure becomes, so that `switch (error.code)` sees everything `fetch` throws:
  * the caller's abort, or the API out of reach (Node's `TypeError: fetch failed`, workerd's
- * `internal error; reference=…`). The cause is the platform's error: it names a host at most,
+ * `internal error; reference=…`) — `request_failed`, apart from the token's own failures. The cause is the platform's error: it names a host at most,
  * never a header — the token travels in one.
  */
 function sendError(error: unknown, request: Request): EdgeTokenError {
@@ -27,8 +27,8 @@ function sendError(error: unknown, request: Request): EdgeTokenError {
     return new EdgeTokenError("aborted", "source.fetch() was aborted.", { cause: error });
   }
   return new EdgeTokenError(
-    "upstream_unavailable",
-    `${new URL(request.url).origin} could not be reached.`,
+    "request_failed",
+    `${new URL(request.url).origin} did not answer; the request may or may not have reached it.`,
     { cause: error },
   );
 }

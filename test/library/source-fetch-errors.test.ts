@@ -33,25 +33,25 @@ describe("what source.fetch throws", () => {
     expect(error.cause).toBeInstanceOf(TypeError);
   });
 
-  it("a platform TypeError (Node's `fetch failed`) is `upstream_unavailable`, with no token in it", async () => {
+  it("a platform TypeError (Node's `fetch failed`) is `request_failed`, with no token in it", async () => {
     const platform = new TypeError("fetch failed");
     const { source } = withApi(async () => {
       throw platform;
     });
     const token = await source.get();
     const error = await failure(source.fetch("https://api.double.test/api"));
-    expect(error.code).toBe("upstream_unavailable");
+    expect(error.code).toBe("request_failed");
     expect(error.message).toContain("https://api.double.test");
     expect(error.cause).toBe(platform);
     expect(`${error.message}${error.stack}${JSON.stringify(error)}`).not.toContain(token.value);
   });
 
-  it("workerd's own failure to connect is `upstream_unavailable` too", async () => {
+  it("workerd's own failure to connect is `request_failed` too", async () => {
     const { source } = withApi((request) =>
       fetch(request.url.replace("https://api.double.test", "http://127.0.0.1:1")),
     );
     const error = await failure(source.fetch("https://api.double.test/api"));
-    expect(error.code).toBe("upstream_unavailable");
+    expect(error.code).toBe("request_failed");
     expect(error.cause).toBeInstanceOf(Error);
   });
 

@@ -64,7 +64,10 @@ async function forward(call: Call, rule: ProxyRule, path: string): Promise<Respo
   try {
     response = await source.fetch(upstream, undefined, { ctx: call.ctx });
   } catch (error) {
-    if (isEdgeTokenError(error)) return providerFailure(rule.provider, error);
+    // `request_failed`: the token was there, the provider's API did not answer.
+    if (isEdgeTokenError(error) && error.code !== "request_failed") {
+      return providerFailure(rule.provider, error);
+    }
     return { kind: "upstream_unreachable", provider: rule.provider };
   }
   return new Response(response.body, {
