@@ -315,6 +315,7 @@ export function ipospays(options: IposPaysOptions): Provider {
       environment: c.environment,
       credentialId: c.apiKey,
       scope: c.scope,
+      endpoint: c.base,
     },
     async obtain({ runtime, signal }: ProviderContext): Promise<Token> {
       const sent = await sendRequest(

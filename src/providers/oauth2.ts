@@ -198,6 +198,7 @@ export function oauth2ClientCredentials(options: OAuth2ClientCredentialsOptions)
       environment: c.environment,
       credentialId: c.clientId,
       scope: keyScope,
+      endpoint: c.tokenUrl,
     },
     async obtain({ runtime, signal }: ProviderContext): Promise<Token> {
       const sent = await sendRequest(() => tokenRequest(c), runtime, c.requestPolicy, NAME, signal);

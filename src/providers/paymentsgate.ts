@@ -198,6 +198,7 @@ export function paymentsGate(options: PaymentsGateOptions): Provider {
       environment: c.environment,
       credentialId: c.accountId,
       scope: c.scope,
+      endpoint: c.base,
     },
     async obtain({ runtime, signal }: ProviderContext): Promise<Token> {
       const sent = await sendRequest(
