@@ -8,6 +8,7 @@ import { authenticatedFetch } from "./authenticated-fetch.ts";
 import { EdgeTokenError, isEdgeTokenError, isPermanent } from "./errors.ts";
 import { abortable } from "./internal/abortable.ts";
 import type { TokenLease } from "./lease.ts";
+import { checkOptionNames, type OptionNames } from "./option-names.ts";
 import type { Provider } from "./provider.ts";
 import { type Runtime, type RuntimeOptions, resolveRuntime } from "./runtime.ts";
 import {
@@ -91,6 +92,20 @@ interface RememberedFailure {
   until: number;
 }
 
+const OPTIONS: OptionNames = {
+  store: true,
+  refreshAhead: true,
+  refreshJitter: true,
+  minRemainingMs: true,
+  permanentErrorTtlMs: true,
+  backoff: { baseMs: true, maxMs: true },
+  lease: true,
+  leaseMs: true,
+  renewCooldownMs: true,
+  deadlineMs: true,
+  runtime: { fetch: true, now: true, sleep: true, random: true },
+};
+
 function share(value: number | undefined, fallback: number, name: string): number {
   const result = value ?? fallback;
   if (!(result >= 0 && result < 1)) {
@@ -162,6 +177,7 @@ export class TokenSource {
   #failures = 0;
 
   constructor(provider: Provider, options: TokenSourceOptions = {}) {
+    checkOptionNames(options, OPTIONS, "createTokenSource() options");
     this.#provider = provider;
     this.#runtime = resolveRuntime(options.runtime);
     this.#refresh = {
