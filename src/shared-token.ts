@@ -59,9 +59,18 @@ export class SharedToken {
     this.#refused = value;
   }
 
-  /** Drops the stored token. */
-  async delete(): Promise<void> {
-    if (this.#store !== undefined) await this.#store.delete(await this.#key());
+  /**
+   * Drops the stored token if it is still `value` (the one this source had): another instance
+   * may have stored a newer one meanwhile, which must stay. KV has no compare-and-swap, so this
+   * is read-compare-delete — best effort: a token stored between the read and the delete is
+   * still lost (it costs that instance one auth call, never a wrong token).
+   */
+  async delete(value: string): Promise<void> {
+    const store = this.#store;
+    if (store === undefined) return;
+    const key = await this.#key();
+    const stored = await store.get(key).catch(() => undefined);
+    if (stored === undefined || stored.value === value) await store.delete(key);
   }
 
   /** A token above the floor: the store's, or a new one that is then stored. */

@@ -252,12 +252,17 @@ export class TokenSource {
     });
   }
 
-  /** Drops the cached token here and in the store; the next `get()` obtains a new one. */
+  /**
+   * Drops the cached token here, and in the store if the stored one is still the same (a newer
+   * token another instance stored meanwhile stays: read, compare, delete — best effort, as KV
+   * has no compare-and-swap). The next `get()` obtains a new one.
+   */
   async invalidate(): Promise<void> {
     const entry = this.#entry;
     this.#entry = undefined;
-    if (entry !== undefined) this.#shared.refuse(entry.token.value);
-    await this.#shared.delete();
+    if (entry === undefined) return;
+    this.#shared.refuse(entry.token.value);
+    await this.#shared.delete(entry.token.value);
   }
 
   toJSON(): Record<string, unknown> {
