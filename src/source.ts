@@ -142,13 +142,19 @@ function waitFor<T>(
   signal: AbortSignal | undefined,
   deadlineMs: number,
 ): Promise<T> {
-  const deadline = AbortSignal.timeout(deadlineMs);
-  const either = signal === undefined ? deadline : AbortSignal.any([signal, deadline]);
-  return abortable(promise, either).catch((error: unknown) => {
-    if (signal?.aborted) throw new EdgeTokenError("aborted", "get() was aborted.");
-    if (deadline.aborted) throw deadlineError(deadlineMs);
-    throw error;
-  });
+  // A timer of our own, not `AbortSignal.timeout`: Node does not stay alive for the latter, and
+  // a waiter must wake up even when nothing else is pending.
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(), deadlineMs);
+  const either =
+    signal === undefined ? deadline.signal : AbortSignal.any([signal, deadline.signal]);
+  return abortable(promise, either)
+    .catch((error: unknown) => {
+      if (signal?.aborted) throw new EdgeTokenError("aborted", "get() was aborted.");
+      if (deadline.signal.aborted) throw deadlineError(deadlineMs);
+      throw error;
+    })
+    .finally(() => clearTimeout(timer));
 }
 
 /**
