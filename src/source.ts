@@ -142,8 +142,7 @@ function waitFor<T>(
   signal: AbortSignal | undefined,
   deadlineMs: number,
 ): Promise<T> {
-  // A timer of our own, not `AbortSignal.timeout`: Node does not stay alive for the latter, and
-  // a waiter must wake up even when nothing else is pending.
+  // Our own timer: Node does not stay alive for `AbortSignal.timeout`, and a waiter must wake.
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(), deadlineMs);
   const either =
@@ -271,9 +270,11 @@ export class TokenSource {
     await this.#shared.delete(entry.token.value);
   }
 
+  /** What a log shows (also Node's `console.log`, below): what it is for, never the token. */
   toJSON(): Record<string, unknown> {
     const { provider, environment, scope } = this.#provider.key;
-    return { provider, environment, scope, cached: this.#entry !== undefined };
+    const expiresAt = this.#entry?.token.expiresAt;
+    return { provider, environment, scope, cached: expiresAt !== undefined, expiresAt };
   }
 
   #forget(token: Token): void {
@@ -375,6 +376,13 @@ export class TokenSource {
     return entry;
   }
 }
+
+// Node's `console.log(source)`; defined here, as a computed name cannot be declared in a class.
+Object.defineProperty(TokenSource.prototype, Symbol.for("nodejs.util.inspect.custom"), {
+  value(this: TokenSource) {
+    return { TokenSource: this.toJSON() };
+  },
+});
 
 /**
  * Creates a {@link TokenSource}: hold one per provider, credential and scope, for the life of
