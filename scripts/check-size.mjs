@@ -16,11 +16,12 @@ const ENTRY = 'export { createTokenSource, ipospays, createMemoryStore } from ".
  * on purpose for issue 11 (measured 10 254 and 8 052 then): the deadline of a whole get() and a
  * shared call no single request owns, typed errors for everything source.fetch throws, option
  * names checked with a "did you mean", provider error codes checked before they enter an error,
- * the endpoint in the store key, and invalidate()'s compare-before-delete.
+ * the endpoint in the store key, and invalidate()'s compare-before-delete; then the source's
+ * events (`onEvent`) and its log form (measured 10 630 and 8 439).
  */
 const BUDGETS = [
-  { name: "core with valibot and jose", external: [], budget: 10_500 },
-  { name: "core, edgetoken's own code", external: ["valibot", "jose"], budget: 8_300 },
+  { name: "core with valibot and jose", external: [], budget: 11_000 },
+  { name: "core, edgetoken's own code", external: ["valibot", "jose"], budget: 8_800 },
 ];
 
 /**

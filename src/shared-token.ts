@@ -1,4 +1,5 @@
 import { EdgeTokenError, isEdgeTokenError } from "./errors.ts";
+import type { EventBody } from "./events.ts";
 import { storeKeyName } from "./key-name.ts";
 import type { TokenLease } from "./lease.ts";
 import type { Provider, ProviderContext } from "./provider.ts";
@@ -15,6 +16,8 @@ export interface Cache {
   current(): Token | undefined;
   /** Takes a token into memory; returns its refresh point (epoch ms). */
   adopt(token: Token): number;
+  /** Reports what happened (the source's `onEvent`). */
+  emit(event: EventBody): void;
 }
 
 /** The token source's options that the shared token reads, checked and with defaults. */
@@ -115,6 +118,7 @@ export class SharedToken {
       const stored = await this.#store.get(key);
       return stored?.value === this.#refused ? undefined : stored;
     } catch {
+      this.#cache.emit({ type: "store_failed", operation: "get" });
       return undefined;
     }
   }
@@ -136,7 +140,14 @@ export class SharedToken {
     const now = this.#runtime.now();
     if (!(stored.expiresAt - now > this.#floor)) return { newer: stored };
     const refreshAt = this.#cache.adopt(stored);
-    return now < refreshAt ? { ready: stored, newer: stored } : { newer: stored };
+    if (!(now < refreshAt)) return { newer: stored };
+    this.#cache.emit({
+      type: "obtained",
+      from: "store",
+      refreshed: false,
+      expiresAt: stored.expiresAt,
+    });
+    return { ready: stored, newer: stored };
   }
 
   async #obtainAndStore(
@@ -151,7 +162,10 @@ export class SharedToken {
       stored !== undefined && (current === undefined || stored.obtainedAt > current.obtainedAt)
         ? stored
         : current;
-    const token = await this.#obtainOrRefresh(previous, now, signal);
+    let refreshed = false;
+    const token = await this.#obtainOrRefresh(previous, now, signal, () => {
+      refreshed = true;
+    });
     const left = token.expiresAt - this.#runtime.now();
     if (!(left > this.#floor)) {
       throw new EdgeTokenError(
@@ -161,9 +175,12 @@ export class SharedToken {
     }
     if (this.#store !== undefined) {
       // Stored before it is used: a rotating refresh handle must not be lost with this isolate.
-      await this.#store.set(key, token).catch(() => undefined);
+      await this.#store.set(key, token).catch(() => {
+        this.#cache.emit({ type: "store_failed", operation: "set" });
+      });
     }
     this.#cache.adopt(token);
+    this.#cache.emit({ type: "obtained", from: "provider", refreshed, expiresAt: token.expiresAt });
     return token;
   }
 
@@ -171,6 +188,7 @@ export class SharedToken {
     previous: Token | undefined,
     now: number,
     signal: AbortSignal | undefined,
+    onRefreshed: () => void,
   ): Promise<Token> {
     const provider = this.#provider;
     const context: ProviderContext = { runtime: this.#runtime, signal };
@@ -181,9 +199,15 @@ export class SharedToken {
     ) {
       return provider.obtain(context);
     }
-    return provider.refresh(previous, context).catch((error: unknown) => {
-      if (isEdgeTokenError(error, "refresh_rejected")) return provider.obtain(context);
-      throw error;
-    });
+    return provider.refresh(previous, context).then(
+      (token) => {
+        onRefreshed();
+        return token;
+      },
+      (error: unknown) => {
+        if (isEdgeTokenError(error, "refresh_rejected")) return provider.obtain(context);
+        throw error;
+      },
+    );
   }
 }

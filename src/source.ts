@@ -6,60 +6,16 @@
  */
 import { authenticatedFetch } from "./authenticated-fetch.ts";
 import { EdgeTokenError, isEdgeTokenError, isPermanent } from "./errors.ts";
+import type { EventBody, TokenSourceEvent } from "./events.ts";
 import { abortable } from "./internal/abortable.ts";
-import type { TokenLease } from "./lease.ts";
-import { checkOptionNames, type OptionNames } from "./option-names.ts";
 import type { Provider } from "./provider.ts";
-import { type Runtime, type RuntimeOptions, resolveRuntime } from "./runtime.ts";
-import {
-  type Backoff,
-  type BackoffOptions,
-  failureWaitMs,
-  type RefreshOptions,
-  refreshPoint,
-} from "./schedule.ts";
+import { type Runtime, resolveRuntime } from "./runtime.ts";
+import { type Backoff, failureWaitMs, type RefreshOptions, refreshPoint } from "./schedule.ts";
 import { SharedToken } from "./shared-token.ts";
-import type { TokenStore } from "./store.ts";
+import { sourceSettings, type TokenSourceOptions } from "./source-settings.ts";
 import type { Token } from "./token.ts";
 
-/** Options of {@link createTokenSource}: what users tune. */
-export interface TokenSourceOptions {
-  /** A shared store (Workers KV, memory) consulted before the provider. Default: none. */
-  store?: TokenStore | undefined;
-  /**
-   * Refresh when this share of the token's lifetime is left: 0.25 refreshes a 30-minute token
-   * 7.5 minutes early and a 24-hour one 6 hours early. Default 0.25.
-   */
-  refreshAhead?: number | undefined;
-  /** A random share of the lifetime, up to this, is added to `refreshAhead` per token. Default 0.1. */
-  refreshJitter?: number | undefined;
-  /** A token with this little life left is never handed out. Default 30 000 ms. */
-  minRemainingMs?: number | undefined;
-  /** How long a credential, scope or configuration error is remembered. Default 30 000 ms. */
-  permanentErrorTtlMs?: number | undefined;
-  /** Backoff after a transient failure: first wait, doubled each time, capped. Default 1 s → 60 s. */
-  backoff?: BackoffOptions | undefined;
-  /**
-   * A lease shared by every instance (a Durable Object, say), so that one of them calls the
-   * provider per key while the others wait for its token in the store. Needs a `store`.
-   */
-  lease?: TokenLease | undefined;
-  /** How long a lease holder may take before the others stop waiting. Default 15 000 ms. */
-  leaseMs?: number | undefined;
-  /**
-   * A token refused (401) within this long of being obtained is not renewed: the response goes
-   * back as it is, so requests that provoke 401s cannot become one auth call each. Default 1 000 ms.
-   */
-  renewCooldownMs?: number | undefined;
-  /**
-   * The most a `get()` that has to wait may take — every attempt, retry wait and lease wait
-   * included; past it, it fails with `timeout`. The shared provider call stops then too. Default
-   * 10 000 ms, so a checkout is never held longer than that for a token.
-   */
-  deadlineMs?: number | undefined;
-  /** The platform: fetch, clock, sleep, random. Defaults to the globals. */
-  runtime?: RuntimeOptions | undefined;
-}
+export type { TokenSourceOptions } from "./source-settings.ts";
 
 /** A Workers `ExecutionContext`, or anything else that keeps background work alive. */
 export interface WaitUntil {
@@ -90,39 +46,6 @@ interface Flight {
 interface RememberedFailure {
   error: EdgeTokenError;
   until: number;
-}
-
-const OPTIONS: OptionNames = {
-  store: true,
-  refreshAhead: true,
-  refreshJitter: true,
-  minRemainingMs: true,
-  permanentErrorTtlMs: true,
-  backoff: { baseMs: true, maxMs: true },
-  lease: true,
-  leaseMs: true,
-  renewCooldownMs: true,
-  deadlineMs: true,
-  runtime: { fetch: true, now: true, sleep: true, random: true },
-};
-
-function share(value: number | undefined, fallback: number, name: string): number {
-  const result = value ?? fallback;
-  if (!(result >= 0 && result < 1)) {
-    throw new EdgeTokenError("configuration", `TokenSourceOptions.${name} must be in [0, 1).`);
-  }
-  return result;
-}
-
-function duration(value: number | undefined, fallback: number, name: string): number {
-  const result = value ?? fallback;
-  if (!(result >= 0 && Number.isFinite(result))) {
-    throw new EdgeTokenError(
-      "configuration",
-      `TokenSourceOptions.${name} must be a finite number ≥ 0.`,
-    );
-  }
-  return result;
 }
 
 function deadlineError(deadlineMs: number): EdgeTokenError {
@@ -176,31 +99,23 @@ export class TokenSource {
   readonly #renewCooldown: number;
   readonly #deadline: number;
   readonly #shared: SharedToken;
+  readonly #onEvent: TokenSourceOptions["onEvent"];
   #entry: Entry | undefined;
   #inflight: Flight | undefined;
   #failure: RememberedFailure | undefined;
   #failures = 0;
 
   constructor(provider: Provider, options: TokenSourceOptions = {}) {
-    checkOptionNames(options, OPTIONS, "createTokenSource() options");
+    const settings = sourceSettings(options);
     this.#provider = provider;
     this.#runtime = resolveRuntime(options.runtime);
-    this.#refresh = {
-      refreshAhead: share(options.refreshAhead, 0.25, "refreshAhead"),
-      refreshJitter: share(options.refreshJitter, 0.1, "refreshJitter"),
-      minRemainingMs: duration(options.minRemainingMs, 30_000, "minRemainingMs"),
-    };
-    this.#permanentErrorTtl = duration(options.permanentErrorTtlMs, 30_000, "permanentErrorTtlMs");
-    this.#backoff = {
-      baseMs: duration(options.backoff?.baseMs, 1_000, "backoff.baseMs"),
-      maxMs: duration(options.backoff?.maxMs, 60_000, "backoff.maxMs"),
-    };
-    const leaseMs = duration(options.leaseMs, 15_000, "leaseMs");
-    this.#renewCooldown = duration(options.renewCooldownMs, 1_000, "renewCooldownMs");
-    this.#deadline = duration(options.deadlineMs, 10_000, "deadlineMs");
-    if (this.#deadline === 0) {
-      throw new EdgeTokenError("configuration", "TokenSourceOptions.deadlineMs must be above 0.");
-    }
+    this.#refresh = settings.refresh;
+    this.#permanentErrorTtl = settings.permanentErrorTtl;
+    this.#backoff = settings.backoff;
+    const leaseMs = settings.leaseMs;
+    this.#renewCooldown = settings.renewCooldown;
+    this.#deadline = settings.deadline;
+    this.#onEvent = options.onEvent;
     if (options.lease !== undefined && options.store === undefined) {
       throw new EdgeTokenError(
         "configuration",
@@ -219,6 +134,7 @@ export class TokenSource {
       {
         current: () => this.#entry?.token,
         adopt: (token) => this.#adopt(token).refreshAt,
+        emit: (event) => this.#emit(event),
       },
     );
   }
@@ -282,6 +198,7 @@ export class TokenSource {
     this.#shared.refuse(token.value);
     if (this.#entry?.token !== token) return;
     this.#entry = undefined;
+    this.#emit({ type: "renewing" });
     // A backoff keeps background refreshes off a failing provider; it must not stand between a
     // refused request and its renewal (that still goes through the single flight).
     if (this.#failure !== undefined && !isPermanent(this.#failure.error)) this.#failure = undefined;
@@ -294,7 +211,28 @@ export class TokenSource {
       this.#refreshBehind(now, options?.ctx);
       return entry.token;
     }
-    return waitFor(this.#acquire(now, options?.ctx), options?.signal, this.#deadline);
+    const waited = waitFor(this.#acquire(now, options?.ctx), options?.signal, this.#deadline);
+    if (this.#onEvent === undefined) return waited;
+    const ms = (): number => this.#runtime.now() - now;
+    return waited.then(
+      (token) => {
+        this.#emit({ type: "waited", ms: ms(), outcome: "token" });
+        return token;
+      },
+      (error: EdgeTokenError) => {
+        this.#emit({ type: "waited", ms: ms(), outcome: error.code });
+        throw error;
+      },
+    );
+  }
+
+  #emit(event: EventBody): void {
+    const { provider, environment, scope } = this.#provider.key;
+    try {
+      this.#onEvent?.({ provider, environment, scope, ...event } as TokenSourceEvent);
+    } catch {
+      // A listener's failure is not the source's: it must not change what callers get.
+    }
   }
 
   #refreshBehind(now: number, ctx: WaitUntil | undefined): void {
@@ -355,18 +293,20 @@ export class TokenSource {
 
   #recordFailure(error: EdgeTokenError): void {
     const now = this.#runtime.now();
-    if (isPermanent(error)) {
-      this.#failure = { error, until: now + this.#permanentErrorTtl };
-      return;
+    let wait = this.#permanentErrorTtl;
+    if (!isPermanent(error)) {
+      this.#failures += 1;
+      wait = failureWaitMs(
+        this.#failures,
+        this.#backoff,
+        this.#runtime.random(),
+        error.retryAfterMs,
+      );
     }
-    this.#failures += 1;
-    const wait = failureWaitMs(
-      this.#failures,
-      this.#backoff,
-      this.#runtime.random(),
-      error.retryAfterMs,
-    );
     this.#failure = { error, until: now + wait };
+    const left = (this.#entry?.token.expiresAt ?? 0) - now;
+    const serving = left > this.#refresh.minRemainingMs;
+    this.#emit({ type: "refresh_failed", code: error.code, serving, retryInMs: wait });
   }
 
   #adopt(token: Token): Entry {
