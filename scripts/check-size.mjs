@@ -11,10 +11,17 @@ import { run } from "../test/runtimes/child.mjs";
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const ENTRY = 'export { createTokenSource, ipospays, createMemoryStore } from "./dist/index.js";';
 
-/** Gzipped bytes; measured 8 195 (with valibot and jose) and 6 053 (ours alone) when set. */
+/**
+ * Gzipped bytes; measured 8 195 (with valibot and jose) and 6 053 (ours alone) when set. Raised
+ * on purpose for issue 11 (measured 10 254 and 8 052 then): the deadline of a whole get() and a
+ * shared call no single request owns, typed errors for everything source.fetch throws, option
+ * names checked with a "did you mean", provider error codes checked before they enter an error,
+ * the endpoint in the store key, and invalidate()'s compare-before-delete; then the source's
+ * events (`onEvent`) and its log form (measured 10 630 and 8 439).
+ */
 const BUDGETS = [
-  { name: "core with valibot and jose", external: [], budget: 9_500 },
-  { name: "core, edgetoken's own code", external: ["valibot", "jose"], budget: 7_000 },
+  { name: "core with valibot and jose", external: [], budget: 11_000 },
+  { name: "core, edgetoken's own code", external: ["valibot", "jose"], budget: 8_800 },
 ];
 
 /**

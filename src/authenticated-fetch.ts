@@ -1,3 +1,4 @@
+import { EdgeTokenError, isEdgeTokenError } from "./errors.ts";
 import type { Provider, ResponseVerdict } from "./provider.ts";
 import type { Runtime } from "./runtime.ts";
 import type { Token } from "./token.ts";
@@ -15,9 +16,28 @@ export interface FetchWith {
 }
 
 /**
+ * What a platform failure becomes, so that `switch (error.code)` sees everything `fetch` throws:
+ * the caller's abort, or the API out of reach (Node's `TypeError: fetch failed`, workerd's
+ * `internal error; reference=…`) — `request_failed`, apart from the token's own failures. The cause is the platform's error: it names a host at most,
+ * never a header — the token travels in one.
+ */
+function sendError(error: unknown, request: Request): EdgeTokenError {
+  if (isEdgeTokenError(error)) return error;
+  if (request.signal.aborted) {
+    return new EdgeTokenError("aborted", "source.fetch() was aborted.", { cause: error });
+  }
+  return new EdgeTokenError(
+    "request_failed",
+    `${new URL(request.url).origin} did not answer; the request may or may not have reached it.`,
+    { cause: error },
+  );
+}
+
+/**
  * `fetch` with the token attached the provider's way: attach, read the provider's verdict on
  * the response, renew the token once if it was refused, and replay the request once if its body
  * can be sent again. Redirects come back as they are unless `init.redirect` says otherwise.
+ * Everything it throws is an `EdgeTokenError`.
  */
 export async function authenticatedFetch(
   input: Request | string | URL,
@@ -25,17 +45,41 @@ export async function authenticatedFetch(
   via: FetchWith,
 ): Promise<Response> {
   const { provider, runtime } = via;
-  // Redirects are not followed unless the caller asks: the token would travel with them to
-  // wherever they point (browsers drop Authorization across origins, not a `token` header).
-  const request =
-    init?.redirect === undefined && !(input instanceof Request)
-      ? new Request(input, { ...init, redirect: "manual" })
-      : new Request(input, init);
+  let request: Request;
+  try {
+    // Redirects are not followed unless the caller asks: the token would travel with them to
+    // wherever they point (browsers drop Authorization across origins, not a `token` header).
+    request =
+      init?.redirect === undefined && !(input instanceof Request)
+        ? new Request(input, { ...init, redirect: "manual" })
+        : new Request(input, init);
+  } catch (error) {
+    // No token is attached yet: the platform's error is about the caller's own URL or init.
+    throw new EdgeTokenError(
+      "configuration",
+      "source.fetch() was given a request that cannot be built; check its URL and init.",
+      { cause: error },
+    );
+  }
+  const send = async (unsent: Request, token: Token): Promise<Response> => {
+    let authorized: Request;
+    try {
+      authorized = provider.apply(unsent, token);
+    } catch {
+      // No cause: the platform's message may quote the header value it refused (the token).
+      throw new EdgeTokenError("invalid_response", "The token cannot be sent in a header.");
+    }
+    try {
+      return await runtime.fetch(authorized);
+    } catch (error) {
+      throw sendError(error, authorized);
+    }
+  };
   // A stream the caller handed over can be read once; anything else can be sent again.
   const replayable = !(init?.body instanceof ReadableStream);
   const spare = replayable && request.body !== null ? request.clone() : request;
   const token = await via.token();
-  const response = await runtime.fetch(provider.apply(request, token));
+  const response = await send(request, token);
   const verdict: ResponseVerdict =
     (await provider.inspect?.(response)) ?? (response.status === 401 ? "rejected" : "ok");
   if (verdict === "ok") return response;
@@ -46,5 +90,5 @@ export async function authenticatedFetch(
   if (verdict === "renew" || !replayable) return response;
   const renewed = await via.token();
   await response.body?.cancel().catch(() => {});
-  return runtime.fetch(provider.apply(spare, renewed));
+  return send(spare, renewed);
 }

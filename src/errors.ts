@@ -12,6 +12,9 @@
  * - `response_too_large`: the answer was larger than the configured cap.
  * - `protocol`: the provider says our request was malformed (a bug on our side).
  * - `aborted`: the caller's `AbortSignal` fired.
+ * - `request_failed`: `source.fetch` had a token, but the request itself did not get an answer
+ *   (network error, connection reset): it may or may not have reached the API, so check before
+ *   sending a payment again.
  */
 export type EdgeTokenErrorCode =
   | "configuration"
@@ -24,7 +27,8 @@ export type EdgeTokenErrorCode =
   | "invalid_response"
   | "response_too_large"
   | "protocol"
-  | "aborted";
+  | "aborted"
+  | "request_failed";
 
 /** Details an {@link EdgeTokenError} can carry besides its code and message. */
 export interface EdgeTokenErrorDetails {

@@ -13,22 +13,27 @@ export async function fingerprint(value: string): Promise<string> {
 }
 
 /**
- * The name a token is stored under: `edgetoken:v1:<provider>:<environment>:<fingerprint>:<scope>`.
- * Built from the provider, environment, a fingerprint of the credential id and the scope, so it
- * is the same in every isolate and never contains a secret.
+ * The name a token is stored under:
+ * `edgetoken:v2:<provider>:<environment>:<fingerprint>:<endpoint fingerprint>:<scope>`, or
+ * `edgetoken:v1:<provider>:<environment>:<fingerprint>:<scope>` for a key without `endpoint`.
+ * Built from the provider, environment, fingerprints of the credential id and of where the
+ * tokens come from, and the scope, so it is the same in every isolate and never contains a secret.
  *
  * @example
  * await storeKeyName({ provider: "ipospays", environment: "sandbox", credentialId: apiKey,
- *   scope: "PaymentTokenization" });
- * // "edgetoken:v1:ipospays:sandbox:Qm9x…:PaymentTokenization"
+ *   scope: "PaymentTokenization", endpoint: "https://auth.ipospays.tech" });
+ * // "edgetoken:v2:ipospays:sandbox:Qm9x…:c2Fu…:PaymentTokenization"
  */
 export async function storeKeyName(key: TokenKey): Promise<string> {
   const part = (value: string): string => encodeURIComponent(value);
+  // v2 names the endpoint too: a v1 entry (no endpoint) is never read for a key that has one.
+  const endpoint = key.endpoint === undefined ? [] : [await fingerprint(key.endpoint)];
   return [
-    "edgetoken:v1",
+    endpoint.length === 0 ? "edgetoken:v1" : "edgetoken:v2",
     part(key.provider),
     part(key.environment),
     await fingerprint(key.credentialId),
+    ...endpoint,
     part(key.scope),
   ].join(":");
 }

@@ -1,5 +1,12 @@
 import * as v from "valibot";
 import { EdgeTokenError } from "./errors.ts";
+import { checkOptionNames, namesOf } from "./option-names.ts";
+
+/** What an issue's `expected` means, where valibot's notation (`!0`) would puzzle a reader. */
+function expectation(issue: v.BaseIssue<unknown>): string {
+  if (issue.type === "non_empty") return "must not be empty";
+  return `expected ${issue.expected ?? "a valid value"}`;
+}
 
 /**
  * Where the input failed the schema, as dotted paths, never with the values: a failing body
@@ -8,7 +15,7 @@ import { EdgeTokenError } from "./errors.ts";
 export function describeIssues(issues: readonly v.BaseIssue<unknown>[]): string {
   const paths = issues.slice(0, 5).map((issue) => {
     const path = issue.path?.map((item) => String(item.key)).join(".");
-    return `${path || "(root)"}: expected ${issue.expected ?? "a valid value"}`;
+    return `${path || "(root)"}: ${expectation(issue)}`;
   });
   return paths.join("; ");
 }
@@ -55,7 +62,8 @@ export function parseValue<const TSchema extends v.GenericSchema>(
 
 /**
  * Parses options or configuration with a valibot schema; a mismatch is a `configuration` error
- * naming the fields at fault (never their values, which may be secrets).
+ * naming the fields at fault (never their values, which may be secrets), and so is an option the
+ * schema does not know (a misspelling, with the closest known name).
  *
  * @example
  * const keys = parseConfig(options.keys, KeysSchema, "createEncryptedKv keys");
@@ -65,6 +73,8 @@ export function parseConfig<const TSchema extends v.GenericSchema>(
   schema: TSchema,
   where: string,
 ): v.InferOutput<TSchema> {
+  const names = namesOf(schema);
+  if (names !== undefined) checkOptionNames(value, names, where);
   const result = v.safeParse(schema, value);
   if (result.success) return result.output;
   throw new EdgeTokenError(

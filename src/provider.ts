@@ -15,6 +15,11 @@ export interface TokenKey {
   credentialId: string;
   /** The scope the token carries; one token source per scope. */
   scope: string;
+  /**
+   * Where the tokens come from (the auth base URL, or the token URL): a token from an emulator
+   * or a sandbox is then never adopted by a source pointed at another host. Fingerprinted.
+   */
+  endpoint?: string | undefined;
 }
 
 /** What a provider call gets from the token source. */

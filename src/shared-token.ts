@@ -1,4 +1,5 @@
 import { EdgeTokenError, isEdgeTokenError } from "./errors.ts";
+import type { EventBody } from "./events.ts";
 import { storeKeyName } from "./key-name.ts";
 import type { TokenLease } from "./lease.ts";
 import type { Provider, ProviderContext } from "./provider.ts";
@@ -15,6 +16,8 @@ export interface Cache {
   current(): Token | undefined;
   /** Takes a token into memory; returns its refresh point (epoch ms). */
   adopt(token: Token): number;
+  /** Reports what happened (the source's `onEvent`). */
+  emit(event: EventBody): void;
 }
 
 /** The token source's options that the shared token reads, checked and with defaults. */
@@ -59,19 +62,28 @@ export class SharedToken {
     this.#refused = value;
   }
 
-  /** Drops the stored token. */
-  async delete(): Promise<void> {
-    if (this.#store !== undefined) await this.#store.delete(await this.#key());
+  /**
+   * Drops the stored token if it is still `value` (the one this source had): another instance
+   * may have stored a newer one meanwhile, which must stay. KV has no compare-and-swap, so this
+   * is read-compare-delete — best effort: a token stored between the read and the delete is
+   * still lost (it costs that instance one auth call, never a wrong token).
+   */
+  async delete(value: string): Promise<void> {
+    const store = this.#store;
+    if (store === undefined) return;
+    const key = await this.#key();
+    const stored = await store.get(key).catch(() => undefined);
+    if (stored === undefined || stored.value === value) await store.delete(key);
   }
 
   /** A token above the floor: the store's, or a new one that is then stored. */
-  async load(): Promise<Token> {
+  async load(signal?: AbortSignal): Promise<Token> {
     const key = await this.#key();
     const first = await this.#fromStore(key);
     if (first.ready !== undefined) return first.ready;
     let newer = first.newer;
     const lease = this.#lease;
-    if (lease === undefined) return this.#obtainAndStore(key, newer);
+    if (lease === undefined) return this.#obtainAndStore(key, newer, signal);
     const holder = this.#holder;
     const take = (): Promise<boolean> => {
       const now = this.#runtime.now();
@@ -81,7 +93,7 @@ export class SharedToken {
     let held = await take();
     // Another instance is calling the provider: wait for its token to reach the store.
     for (let poll = 0; !held && poll < this.#leaseMs / LEASE_POLL_MS; poll++) {
-      await this.#runtime.sleep(LEASE_POLL_MS);
+      await this.#runtime.sleep(LEASE_POLL_MS, signal);
       const seen = await this.#fromStore(key);
       if (seen.ready !== undefined) return seen.ready;
       newer = seen.newer ?? newer;
@@ -89,7 +101,7 @@ export class SharedToken {
     }
     // Held, or its holder never delivered within the lease: obtain here.
     try {
-      return await this.#obtainAndStore(key, newer);
+      return await this.#obtainAndStore(key, newer, signal);
     } finally {
       if (held) await lease.release(key, holder).catch(() => undefined);
     }
@@ -106,6 +118,7 @@ export class SharedToken {
       const stored = await this.#store.get(key);
       return stored?.value === this.#refused ? undefined : stored;
     } catch {
+      this.#cache.emit({ type: "store_failed", operation: "get" });
       return undefined;
     }
   }
@@ -127,10 +140,21 @@ export class SharedToken {
     const now = this.#runtime.now();
     if (!(stored.expiresAt - now > this.#floor)) return { newer: stored };
     const refreshAt = this.#cache.adopt(stored);
-    return now < refreshAt ? { ready: stored, newer: stored } : { newer: stored };
+    if (!(now < refreshAt)) return { newer: stored };
+    this.#cache.emit({
+      type: "obtained",
+      from: "store",
+      refreshed: false,
+      expiresAt: stored.expiresAt,
+    });
+    return { ready: stored, newer: stored };
   }
 
-  async #obtainAndStore(key: string, stored: Token | undefined): Promise<Token> {
+  async #obtainAndStore(
+    key: string,
+    stored: Token | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<Token> {
     const now = this.#runtime.now();
     const current = this.#cache.current();
     // Refresh from the newest token anyone has: its refresh handle is the one still live.
@@ -138,7 +162,10 @@ export class SharedToken {
       stored !== undefined && (current === undefined || stored.obtainedAt > current.obtainedAt)
         ? stored
         : current;
-    const token = await this.#obtainOrRefresh(previous, now);
+    let refreshed = false;
+    const token = await this.#obtainOrRefresh(previous, now, signal, () => {
+      refreshed = true;
+    });
     const left = token.expiresAt - this.#runtime.now();
     if (!(left > this.#floor)) {
       throw new EdgeTokenError(
@@ -148,15 +175,23 @@ export class SharedToken {
     }
     if (this.#store !== undefined) {
       // Stored before it is used: a rotating refresh handle must not be lost with this isolate.
-      await this.#store.set(key, token).catch(() => undefined);
+      await this.#store.set(key, token).catch(() => {
+        this.#cache.emit({ type: "store_failed", operation: "set" });
+      });
     }
     this.#cache.adopt(token);
+    this.#cache.emit({ type: "obtained", from: "provider", refreshed, expiresAt: token.expiresAt });
     return token;
   }
 
-  #obtainOrRefresh(previous: Token | undefined, now: number): Promise<Token> {
+  #obtainOrRefresh(
+    previous: Token | undefined,
+    now: number,
+    signal: AbortSignal | undefined,
+    onRefreshed: () => void,
+  ): Promise<Token> {
     const provider = this.#provider;
-    const context: ProviderContext = { runtime: this.#runtime };
+    const context: ProviderContext = { runtime: this.#runtime, signal };
     if (
       previous === undefined ||
       provider.refresh === undefined ||
@@ -164,9 +199,15 @@ export class SharedToken {
     ) {
       return provider.obtain(context);
     }
-    return provider.refresh(previous, context).catch((error: unknown) => {
-      if (isEdgeTokenError(error, "refresh_rejected")) return provider.obtain(context);
-      throw error;
-    });
+    return provider.refresh(previous, context).then(
+      (token) => {
+        onRefreshed();
+        return token;
+      },
+      (error: unknown) => {
+        if (isEdgeTokenError(error, "refresh_rejected")) return provider.obtain(context);
+        throw error;
+      },
+    );
   }
 }

@@ -6,53 +6,16 @@
  */
 import { authenticatedFetch } from "./authenticated-fetch.ts";
 import { EdgeTokenError, isEdgeTokenError, isPermanent } from "./errors.ts";
+import type { EventBody, TokenSourceEvent } from "./events.ts";
 import { abortable } from "./internal/abortable.ts";
-import type { TokenLease } from "./lease.ts";
 import type { Provider } from "./provider.ts";
-import { type Runtime, type RuntimeOptions, resolveRuntime } from "./runtime.ts";
-import {
-  type Backoff,
-  type BackoffOptions,
-  failureWaitMs,
-  type RefreshOptions,
-  refreshPoint,
-} from "./schedule.ts";
+import { type Runtime, resolveRuntime } from "./runtime.ts";
+import { type Backoff, failureWaitMs, type RefreshOptions, refreshPoint } from "./schedule.ts";
 import { SharedToken } from "./shared-token.ts";
-import type { TokenStore } from "./store.ts";
+import { sourceSettings, type TokenSourceOptions } from "./source-settings.ts";
 import type { Token } from "./token.ts";
 
-/** Options of {@link createTokenSource}: what users tune. */
-export interface TokenSourceOptions {
-  /** A shared store (Workers KV, memory) consulted before the provider. Default: none. */
-  store?: TokenStore | undefined;
-  /**
-   * Refresh when this share of the token's lifetime is left: 0.25 refreshes a 30-minute token
-   * 7.5 minutes early and a 24-hour one 6 hours early. Default 0.25.
-   */
-  refreshAhead?: number | undefined;
-  /** A random share of the lifetime, up to this, is added to `refreshAhead` per token. Default 0.1. */
-  refreshJitter?: number | undefined;
-  /** A token with this little life left is never handed out. Default 30 000 ms. */
-  minRemainingMs?: number | undefined;
-  /** How long a credential, scope or configuration error is remembered. Default 30 000 ms. */
-  permanentErrorTtlMs?: number | undefined;
-  /** Backoff after a transient failure: first wait, doubled each time, capped. Default 1 s → 60 s. */
-  backoff?: BackoffOptions | undefined;
-  /**
-   * A lease shared by every instance (a Durable Object, say), so that one of them calls the
-   * provider per key while the others wait for its token in the store. Needs a `store`.
-   */
-  lease?: TokenLease | undefined;
-  /** How long a lease holder may take before the others stop waiting. Default 15 000 ms. */
-  leaseMs?: number | undefined;
-  /**
-   * A token refused (401) within this long of being obtained is not renewed: the response goes
-   * back as it is, so requests that provoke 401s cannot become one auth call each. Default 1 000 ms.
-   */
-  renewCooldownMs?: number | undefined;
-  /** The platform: fetch, clock, sleep, random. Defaults to the globals. */
-  runtime?: RuntimeOptions | undefined;
-}
+export type { TokenSourceOptions } from "./source-settings.ts";
 
 /** A Workers `ExecutionContext`, or anything else that keeps background work alive. */
 export interface WaitUntil {
@@ -73,35 +36,47 @@ interface Entry {
   refreshAt: number;
 }
 
+/** The one provider call in progress, shared by every caller (and, in Workers, every request). */
+interface Flight {
+  promise: Promise<Token>;
+  /** When it started (the runtime's clock): one older than the deadline is given up on. */
+  startedAt: number;
+}
+
 interface RememberedFailure {
   error: EdgeTokenError;
   until: number;
 }
 
-function share(value: number | undefined, fallback: number, name: string): number {
-  const result = value ?? fallback;
-  if (!(result >= 0 && result < 1)) {
-    throw new EdgeTokenError("configuration", `TokenSourceOptions.${name} must be in [0, 1).`);
-  }
-  return result;
+function deadlineError(deadlineMs: number): EdgeTokenError {
+  return new EdgeTokenError(
+    "timeout",
+    `No token within ${deadlineMs} ms (TokenSourceOptions.deadlineMs).`,
+  );
 }
 
-function duration(value: number | undefined, fallback: number, name: string): number {
-  const result = value ?? fallback;
-  if (!(result >= 0 && Number.isFinite(result))) {
-    throw new EdgeTokenError(
-      "configuration",
-      `TokenSourceOptions.${name} must be a finite number ≥ 0.`,
-    );
-  }
-  return result;
-}
-
-function waitFor<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return promise;
-  return abortable(promise, signal).catch((error: unknown) => {
-    throw signal.aborted ? new EdgeTokenError("aborted", "get() was aborted.") : error;
-  });
+/**
+ * Waits for the shared call on this caller's own timer and signal: in Workers, a request then
+ * never depends on another request's I/O to finish — if the request that started the call goes
+ * away and its I/O with it, the others still wake up at their deadline with a typed error.
+ */
+function waitFor<T>(
+  promise: Promise<T>,
+  signal: AbortSignal | undefined,
+  deadlineMs: number,
+): Promise<T> {
+  // Our own timer: Node does not stay alive for `AbortSignal.timeout`, and a waiter must wake.
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(), deadlineMs);
+  const either =
+    signal === undefined ? deadline.signal : AbortSignal.any([signal, deadline.signal]);
+  return abortable(promise, either)
+    .catch((error: unknown) => {
+      if (signal?.aborted) throw new EdgeTokenError("aborted", "get() was aborted.");
+      if (deadline.signal.aborted) throw deadlineError(deadlineMs);
+      throw error;
+    })
+    .finally(() => clearTimeout(timer));
 }
 
 /**
@@ -122,27 +97,25 @@ export class TokenSource {
   readonly #permanentErrorTtl: number;
   readonly #backoff: Backoff;
   readonly #renewCooldown: number;
+  readonly #deadline: number;
   readonly #shared: SharedToken;
+  readonly #onEvent: TokenSourceOptions["onEvent"];
   #entry: Entry | undefined;
-  #inflight: Promise<Token> | undefined;
+  #inflight: Flight | undefined;
   #failure: RememberedFailure | undefined;
   #failures = 0;
 
   constructor(provider: Provider, options: TokenSourceOptions = {}) {
+    const settings = sourceSettings(options);
     this.#provider = provider;
     this.#runtime = resolveRuntime(options.runtime);
-    this.#refresh = {
-      refreshAhead: share(options.refreshAhead, 0.25, "refreshAhead"),
-      refreshJitter: share(options.refreshJitter, 0.1, "refreshJitter"),
-      minRemainingMs: duration(options.minRemainingMs, 30_000, "minRemainingMs"),
-    };
-    this.#permanentErrorTtl = duration(options.permanentErrorTtlMs, 30_000, "permanentErrorTtlMs");
-    this.#backoff = {
-      baseMs: duration(options.backoff?.baseMs, 1_000, "backoff.baseMs"),
-      maxMs: duration(options.backoff?.maxMs, 60_000, "backoff.maxMs"),
-    };
-    const leaseMs = duration(options.leaseMs, 15_000, "leaseMs");
-    this.#renewCooldown = duration(options.renewCooldownMs, 1_000, "renewCooldownMs");
+    this.#refresh = settings.refresh;
+    this.#permanentErrorTtl = settings.permanentErrorTtl;
+    this.#backoff = settings.backoff;
+    const leaseMs = settings.leaseMs;
+    this.#renewCooldown = settings.renewCooldown;
+    this.#deadline = settings.deadline;
+    this.#onEvent = options.onEvent;
     if (options.lease !== undefined && options.store === undefined) {
       throw new EdgeTokenError(
         "configuration",
@@ -161,6 +134,7 @@ export class TokenSource {
       {
         current: () => this.#entry?.token,
         adopt: (token) => this.#adopt(token).refreshAt,
+        emit: (event) => this.#emit(event),
       },
     );
   }
@@ -199,23 +173,35 @@ export class TokenSource {
     });
   }
 
-  /** Drops the cached token here and in the store; the next `get()` obtains a new one. */
+  /**
+   * Drops the cached token here, and in the store if the stored one is still the same (a newer
+   * token another instance stored meanwhile stays: read, compare, delete — best effort, as KV
+   * has no compare-and-swap). The next `get()` obtains a new one.
+   */
   async invalidate(): Promise<void> {
     const entry = this.#entry;
     this.#entry = undefined;
-    if (entry !== undefined) this.#shared.refuse(entry.token.value);
-    await this.#shared.delete();
+    if (entry === undefined) return;
+    this.#shared.refuse(entry.token.value);
+    await this.#shared.delete(entry.token.value);
   }
 
+  /** What a log shows (also Node's `console.log`, below): what it is for, never the token. */
   toJSON(): Record<string, unknown> {
     const { provider, environment, scope } = this.#provider.key;
-    return { provider, environment, scope, cached: this.#entry !== undefined };
+    const expiresAt = this.#entry?.token.expiresAt;
+    return { provider, environment, scope, cached: expiresAt !== undefined, expiresAt };
   }
 
   #forget(token: Token): void {
     // Only the first refusal of a token drops it; later ones find a newer token already in place.
     this.#shared.refuse(token.value);
-    if (this.#entry?.token === token) this.#entry = undefined;
+    if (this.#entry?.token !== token) return;
+    this.#entry = undefined;
+    this.#emit({ type: "renewing" });
+    // A backoff keeps background refreshes off a failing provider; it must not stand between a
+    // refused request and its renewal (that still goes through the single flight).
+    if (this.#failure !== undefined && !isPermanent(this.#failure.error)) this.#failure = undefined;
   }
 
   async #slowGet(options: GetOptions | undefined): Promise<Token> {
@@ -225,60 +211,102 @@ export class TokenSource {
       this.#refreshBehind(now, options?.ctx);
       return entry.token;
     }
-    return waitFor(this.#acquire(now), options?.signal);
+    const waited = waitFor(this.#acquire(now, options?.ctx), options?.signal, this.#deadline);
+    if (this.#onEvent === undefined) return waited;
+    const ms = (): number => this.#runtime.now() - now;
+    return waited.then(
+      (token) => {
+        this.#emit({ type: "waited", ms: ms(), outcome: "token" });
+        return token;
+      },
+      (error: EdgeTokenError) => {
+        this.#emit({ type: "waited", ms: ms(), outcome: error.code });
+        throw error;
+      },
+    );
+  }
+
+  #emit(event: EventBody): void {
+    const { provider, environment, scope } = this.#provider.key;
+    try {
+      this.#onEvent?.({ provider, environment, scope, ...event } as TokenSourceEvent);
+    } catch {
+      // A listener's failure is not the source's: it must not change what callers get.
+    }
   }
 
   #refreshBehind(now: number, ctx: WaitUntil | undefined): void {
-    if (this.#inflight !== undefined) return;
+    if (this.#live(now) !== undefined) return;
     if (this.#failure !== undefined && now < this.#failure.until) return;
     // Failures are recorded by #acquire; the current token keeps being served meanwhile.
-    const background = this.#acquire(now).then(
-      () => undefined,
-      () => undefined,
-    );
-    ctx?.waitUntil(background);
+    this.#acquire(now, ctx).catch(() => undefined);
   }
 
-  #acquire(now: number): Promise<Token> {
-    if (this.#inflight !== undefined) return this.#inflight;
+  /** The flight in progress, unless it outlived its deadline (its request's I/O went away). */
+  #live(now: number): Flight | undefined {
+    const flight = this.#inflight;
+    if (flight !== undefined && now - flight.startedAt > this.#deadline + 1_000) {
+      this.#inflight = undefined;
+      return undefined;
+    }
+    return flight;
+  }
+
+  #acquire(now: number, ctx: WaitUntil | undefined): Promise<Token> {
+    const live = this.#live(now);
+    if (live !== undefined) return live.promise;
     const failure = this.#failure;
     if (failure !== undefined && now < failure.until) return Promise.reject(failure.error);
-    const inflight = this.#shared.load().then(
+    // The call has its own deadline, not any caller's signal: it serves every caller, and a
+    // caller that stops waiting must not stop it for the others.
+    const deadline = AbortSignal.timeout(this.#deadline);
+    const settle = (): void => {
+      if (this.#inflight === flight) this.#inflight = undefined;
+    };
+    const promise = abortable(this.#shared.load(deadline), deadline).then(
       (token) => {
         this.#failure = undefined;
         this.#failures = 0;
-        this.#inflight = undefined;
+        settle();
         return token;
       },
       (error: unknown) => {
-        const typed = isEdgeTokenError(error)
-          ? error
-          : new EdgeTokenError("invalid_response", "The provider failed unexpectedly.", {
-              cause: error,
-            });
+        const typed = deadline.aborted
+          ? deadlineError(this.#deadline)
+          : isEdgeTokenError(error)
+            ? error
+            : new EdgeTokenError("invalid_response", "The provider failed unexpectedly.", {
+                cause: error,
+              });
         this.#recordFailure(typed);
-        this.#inflight = undefined;
+        settle();
         throw typed;
       },
     );
-    this.#inflight = inflight;
-    return inflight;
+    const flight: Flight = { promise, startedAt: now };
+    this.#inflight = flight;
+    // The request that starts the call keeps it alive until it ends (Workers cancel a finished
+    // request's I/O), so the others waiting on it get its token even if this caller gives up.
+    ctx?.waitUntil(flight.promise.catch(() => undefined));
+    return flight.promise;
   }
 
   #recordFailure(error: EdgeTokenError): void {
     const now = this.#runtime.now();
-    if (isPermanent(error)) {
-      this.#failure = { error, until: now + this.#permanentErrorTtl };
-      return;
+    let wait = this.#permanentErrorTtl;
+    if (!isPermanent(error)) {
+      this.#failures += 1;
+      wait = failureWaitMs(
+        this.#failures,
+        this.#backoff,
+        this.#runtime.random(),
+        error.retryAfterMs,
+      );
     }
-    this.#failures += 1;
-    const wait = failureWaitMs(
-      this.#failures,
-      this.#backoff,
-      this.#runtime.random(),
-      error.retryAfterMs,
-    );
     this.#failure = { error, until: now + wait };
+    const left = (this.#entry?.token.expiresAt ?? 0) - now;
+    const serving = left > this.#refresh.minRemainingMs;
+    this.#emit({ type: "refresh_failed", code: error.code, serving, retryInMs: wait });
   }
 
   #adopt(token: Token): Entry {
@@ -288,6 +316,13 @@ export class TokenSource {
     return entry;
   }
 }
+
+// Node's `console.log(source)`; defined here, as a computed name cannot be declared in a class.
+Object.defineProperty(TokenSource.prototype, Symbol.for("nodejs.util.inspect.custom"), {
+  value(this: TokenSource) {
+    return { TokenSource: this.toJSON() };
+  },
+});
 
 /**
  * Creates a {@link TokenSource}: hold one per provider, credential and scope, for the life of

@@ -117,6 +117,7 @@ export function broker(options: BrokerOptions): Provider {
       credentialId: o.clientId ?? (sessionUrl === undefined ? "exchange" : "session"),
       // Tokens for different audiences must not share a store entry.
       scope: o.resource === undefined ? o.scope : `${o.scope}|${o.resource}`,
+      endpoint: sessionUrl ?? base,
     },
     async obtain({ runtime, signal }: ProviderContext): Promise<Token> {
       const request = await tokenRequest();

@@ -13,6 +13,7 @@ import type { Token } from "../token.ts";
 import { chooseHost } from "./hosts.ts";
 import { issuedToken } from "./issued-token.ts";
 import { RequestPolicySchema } from "./policy-schema.ts";
+import { providerCodeOf } from "./provider-code.ts";
 import { checkBaseUrl } from "./service-url.ts";
 
 /** The scopes an iPOSpays key can ask for; a token carries exactly one. */
@@ -99,7 +100,7 @@ const Success = v.object({
   token: v.pipe(v.string(), v.nonEmpty()),
 });
 
-const ErrorBody = v.object({ errorCode: v.string(), errorMessage: v.optional(v.string()) });
+const ErrorBody = v.object({ errorCode: v.string(), errorMessage: v.optional(v.unknown()) });
 
 /** What each documented error code means for us. */
 const ERRORS: Record<string, { code: EdgeTokenErrorCode; message: string }> = {
@@ -193,12 +194,19 @@ function refreshRequest(c: Config, previous: Token): Request {
 }
 
 function providerError(
-  providerCode: string,
+  code: string,
   status: number,
   endpoint: "generate" | "refresh",
 ): EdgeTokenError {
-  const known = ERRORS[providerCode];
+  const providerCode = providerCodeOf(code);
   const what = `${NAME} ${endpoint}`;
+  if (providerCode === undefined) {
+    return new EdgeTokenError("invalid_response", `${what} answered with a malformed error code.`, {
+      status,
+      retryable: false,
+    });
+  }
+  const known = Object.hasOwn(ERRORS, providerCode) ? ERRORS[providerCode] : undefined;
   if (known !== undefined) {
     return new EdgeTokenError(known.code, `${what}: ${known.message}.`, { providerCode, status });
   }
@@ -307,6 +315,7 @@ export function ipospays(options: IposPaysOptions): Provider {
       environment: c.environment,
       credentialId: c.apiKey,
       scope: c.scope,
+      endpoint: c.base,
     },
     async obtain({ runtime, signal }: ProviderContext): Promise<Token> {
       const sent = await sendRequest(

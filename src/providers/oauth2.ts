@@ -7,6 +7,7 @@ import type { Token } from "../token.ts";
 import { basicAuthorization } from "./basic-auth.ts";
 import { issuedToken } from "./issued-token.ts";
 import { RequestPolicySchema } from "./policy-schema.ts";
+import { providerCodeOf } from "./provider-code.ts";
 import { checkBaseUrl } from "./service-url.ts";
 
 /** Options of {@link oauth2ClientCredentials}. */
@@ -80,9 +81,11 @@ const ERROR_CODES: Record<string, EdgeTokenErrorCode> = {
   invalid_scope: "scope",
   invalid_request: "configuration",
   unsupported_grant_type: "configuration",
+  // RFC 8707 §2: a `resource` the server does not know is a configuration mistake, not an outage.
+  invalid_target: "configuration",
 };
 
-const ErrorResponse = v.object({ error: v.string() });
+const ErrorResponse = v.object({ error: v.unknown() });
 
 function words(value: string | readonly string[] | undefined): string[] {
   if (value === undefined) return [];
@@ -148,10 +151,11 @@ export function processOAuth2TokenResponse(
 ): Token {
   const status = sent.response.status;
   if (status < 200 || status > 299) {
-    const providerCode = peekJson(sent.body, ErrorResponse)?.error;
+    const providerCode = providerCodeOf(peekJson(sent.body, ErrorResponse)?.error, "oauth");
     const code: EdgeTokenErrorCode =
-      (providerCode === undefined ? undefined : ERROR_CODES[providerCode]) ??
-      (status === 401 || status === 403 ? "credentials" : "invalid_response");
+      (providerCode !== undefined && Object.hasOwn(ERROR_CODES, providerCode)
+        ? ERROR_CODES[providerCode]
+        : undefined) ?? (status === 401 || status === 403 ? "credentials" : "invalid_response");
     throw new EdgeTokenError(
       code,
       `${NAME} refused the request (HTTP ${status}${providerCode ? `, ${providerCode}` : ""}).`,
@@ -194,6 +198,7 @@ export function oauth2ClientCredentials(options: OAuth2ClientCredentialsOptions)
       environment: c.environment,
       credentialId: c.clientId,
       scope: keyScope,
+      endpoint: c.tokenUrl,
     },
     async obtain({ runtime, signal }: ProviderContext): Promise<Token> {
       const sent = await sendRequest(() => tokenRequest(c), runtime, c.requestPolicy, NAME, signal);

@@ -147,7 +147,13 @@ export function papaya(options: PapayaOptions): Provider {
   const policy = c.requestPolicy ?? {};
   const requested = { expiration: c.expiration, scope: c.scope };
   return {
-    key: { provider: "papaya", environment: c.environment, credentialId: c.apiKey, scope: c.scope },
+    key: {
+      provider: "papaya",
+      environment: c.environment,
+      credentialId: c.apiKey,
+      scope: c.scope,
+      endpoint: c.base,
+    },
     async obtain({ runtime, signal }: ProviderContext): Promise<Token> {
       const sent = await sendRequest(
         () => obtainRequest(c),

@@ -8,6 +8,7 @@ import type { Token } from "../token.ts";
 import { chooseHost } from "./hosts.ts";
 import { issuedToken } from "./issued-token.ts";
 import { RequestPolicySchema } from "./policy-schema.ts";
+import { providerCodeOf } from "./provider-code.ts";
 import { checkBaseUrl } from "./service-url.ts";
 
 /** Options of {@link paymentsGate}. */
@@ -57,7 +58,7 @@ const TokenPair = v.object({
 });
 
 const ErrorBody = v.object({
-  error: v.optional(v.string()),
+  error: v.optional(v.unknown()),
   message: v.optional(v.unknown()),
 });
 
@@ -131,7 +132,7 @@ export function processPaymentsGateResponse(
   const status = sent.response.status;
   const what = `${NAME} ${endpoint}`;
   if (status < 200 || status > 299) {
-    const providerCode = peekJson(sent.body, ErrorBody)?.error;
+    const providerCode = providerCodeOf(peekJson(sent.body, ErrorBody)?.error);
     const details = { status, ...(providerCode === undefined ? {} : { providerCode }) };
     if (endpoint === "refresh" && (status === 400 || status === 401)) {
       throw new EdgeTokenError(
@@ -197,6 +198,7 @@ export function paymentsGate(options: PaymentsGateOptions): Provider {
       environment: c.environment,
       credentialId: c.accountId,
       scope: c.scope,
+      endpoint: c.base,
     },
     async obtain({ runtime, signal }: ProviderContext): Promise<Token> {
       const sent = await sendRequest(

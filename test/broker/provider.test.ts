@@ -158,7 +158,7 @@ describe("provider tokens for trusted clients", () => {
   it("the cached token is sealed in KV: the stored value is not the token", async () => {
     const world = await brokerWorld();
     const token = await (await providerToken(world, SHOP, "papaya:payments")).json<ProviderToken>();
-    const listed = await world.env.TOKENS.list({ prefix: "edgetoken:v1:papaya:" });
+    const listed = await world.env.TOKENS.list({ prefix: "edgetoken:v2:papaya:" });
     expect(listed.keys.length).toBeGreaterThan(0);
     for (const key of listed.keys) {
       const value = await world.env.TOKENS.get(key.name, "text");

@@ -89,5 +89,33 @@ export async function smoke() {
   check(calls[GENERATE] === 1, `generate was called ${calls[GENERATE] ?? 0} times, expected 1`);
   check(calls[REFRESH] === 1, `refresh was called ${calls[REFRESH] ?? 0} times, expected 1`);
   check(calls[TRANSACT] === 2, `Transact was called ${calls[TRANSACT] ?? 0} times, expected 2`);
-  return `generate 1, refresh 1, Transact 2 (200, 200)`;
+
+  // A 401 while a failed refresh is being backed off: the token is renewed and the payment
+  // replayed, not refused with the refresh's error.
+  t += 18 * HOUR + MINUTE;
+  emulator.addFault({ provider: "ipospays", endpoint: "refresh", kind: "status", status: 503 });
+  /** @type {Promise<unknown>[]} */
+  const failing = [];
+  await source.get({ ctx: { waitUntil: (promise) => failing.push(promise) } });
+  await Promise.all(failing);
+  emulator.clearFaults();
+  emulator.revoke(second.value);
+  t += 100; // inside the backoff
+  await pay("30.00");
+  check(paidWith.at(-1) !== second.value, "the refused token was sent again after the 401");
+
+  // A provider that never answers: get() fails within its deadline with `timeout`.
+  const silent = createTokenSource(
+    ipospays({ apiKey: "k", secretKey: "s", scope: "PaymentTokenization", baseUrl: BASE }),
+    { deadlineMs: 300, runtime: { fetch: () => new Promise(() => {}) } },
+  );
+  const started = Date.now();
+  const outcome = await silent.get().then(
+    () => "a token",
+    (/** @type {{ code?: unknown }} */ error) => String(error.code),
+  );
+  const took = Date.now() - started;
+  check(outcome === "timeout", `a silent provider gave ${outcome}, expected timeout`);
+  check(took < 3_000, `a silent provider held get() for ${took} ms, past its 300 ms deadline`);
+  return `generate 1, refresh 1, Transact 2 (200, 200); 401 in backoff renewed; silent provider: timeout in ${took} ms`;
 }

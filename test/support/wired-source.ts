@@ -23,14 +23,15 @@ export function setup(
   } & TokenSourceOptions = {},
 ) {
   const clock = new Clock();
+  const { lifetime, latencyMs, double, ...sourceOptions } = options;
   const server = new FakeServer({
     clock,
-    ...(options.lifetime === undefined ? {} : { lifetime: options.lifetime }),
-    ...(options.latencyMs === undefined ? {} : { latencyMs: options.latencyMs }),
+    ...(lifetime === undefined ? {} : { lifetime }),
+    ...(latencyMs === undefined ? {} : { latencyMs }),
   });
-  const provider = doubleProvider(options.double);
+  const provider = doubleProvider(double);
   const source = createTokenSource(provider, {
-    ...options,
+    ...sourceOptions,
     runtime: { fetch: server.fetch, now: clock.now, random: () => 0, sleep: async () => {} },
   });
   return { clock, server, provider, source };

@@ -1,0 +1,34 @@
+import type { EdgeTokenErrorCode } from "./errors.ts";
+
+/**
+ * What a token source reports as it works, for one's own logger and counters. Each event names
+ * the provider, environment and scope it is about, and carries names and numbers only — never a
+ * token, a refresh handle or a credential:
+ * - `obtained`: a new token, `from` the provider (`refreshed` when by its refresh handle) or
+ *   adopted `from` the store (another instance's);
+ * - `refresh_failed`: a provider call failed; `serving` says whether a still-valid token goes
+ *   on being served meanwhile; `retryInMs` is the backoff before the next try;
+ * - `renewing`: an API refused the token (401): it is being renewed;
+ * - `waited`: a caller waited `ms` for a token (memory hits are not reported) and got one
+ *   (`outcome: "token"`) or an error (its code);
+ * - `store_failed`: the store's `get` or `set` threw; the source went on without it.
+ *
+ * @example
+ * createTokenSource(provider, {
+ *   onEvent: (event) => console.log(JSON.stringify({ at: "edgetoken", ...event })),
+ * });
+ */
+export type TokenSourceEvent = { provider: string; environment: string; scope: string } & (
+  | { type: "obtained"; from: "provider" | "store"; refreshed: boolean; expiresAt: number }
+  | { type: "refresh_failed"; code: EdgeTokenErrorCode; serving: boolean; retryInMs: number }
+  | { type: "renewing" }
+  | { type: "waited"; ms: number; outcome: "token" | EdgeTokenErrorCode }
+  | { type: "store_failed"; operation: "get" | "set" }
+);
+
+/** An event without the fields every event carries: what the emitting code fills in. */
+export type EventBody = TokenSourceEvent extends infer E
+  ? E extends TokenSourceEvent
+    ? Omit<E, "provider" | "environment" | "scope">
+    : never
+  : never;

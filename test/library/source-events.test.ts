@@ -1,0 +1,90 @@
+/**
+ * What a token source reports through onEvent: obtained, refresh failed (serving the cached token),
+ * renewing after a refusal, waited, store failed — names and numbers, never a token or a secret.
+ */
+import { describe, expect, it } from "vitest";
+import type { TokenSourceEvent, TokenStore } from "../../src/index.ts";
+import { API_KEY, SECRET } from "../support/double.ts";
+import { getAndSettle, MINUTE, setup } from "../support/wired-source.ts";
+
+describe("events", () => {
+  it("tell a logger what happened, with nothing secret in them", async () => {
+    const events: TokenSourceEvent[] = [];
+    const { server, source, clock } = setup({
+      double: { refreshable: true },
+      onEvent: (event) => events.push(event),
+    });
+    const first = await source.get();
+    clock.advance(50 * MINUTE);
+    server.mode = "down";
+    await getAndSettle(source); // refresh fails, the cached token is served
+    server.mode = "ok";
+    server.revokeAll();
+    clock.advance(100);
+    expect((await source.fetch("https://api.double.test/api")).status).toBe(200);
+    const second = await source.get();
+
+    const key = { provider: "double", environment: "test", scope: "payments" };
+    expect(events).toEqual([
+      { ...key, type: "obtained", from: "provider", refreshed: false, expiresAt: first.expiresAt },
+      { ...key, type: "waited", ms: 0, outcome: "token" },
+      {
+        ...key,
+        type: "refresh_failed",
+        code: "upstream_unavailable",
+        serving: true,
+        retryInMs: 500,
+      },
+      { ...key, type: "renewing" },
+      // A refused token is dropped with its handle: the renewal obtains anew.
+      { ...key, type: "obtained", from: "provider", refreshed: false, expiresAt: second.expiresAt },
+      { ...key, type: "waited", ms: 0, outcome: "token" },
+    ]);
+    events.length = 0;
+    clock.advance(50 * MINUTE);
+    await getAndSettle(source); // past the refresh point: refreshed by its handle, behind the caller
+    expect(events.map((event) => [event.type, "refreshed" in event && event.refreshed])).toEqual([
+      ["obtained", true],
+    ]);
+    const logged = JSON.stringify(events);
+    for (const secret of [first.value, second.value, "rt-", SECRET, API_KEY]) {
+      expect(logged).not.toContain(secret);
+    }
+  });
+
+  it("report a failed wait with its code and a store that threw, and survive a listener that throws", async () => {
+    const events: TokenSourceEvent[] = [];
+    const broken: TokenStore = {
+      get: async () => {
+        throw new Error("kv down");
+      },
+      set: async () => {
+        throw new Error("kv down");
+      },
+      delete: async () => {},
+    };
+    const { server, source } = setup({
+      store: broken,
+      onEvent: (event) => {
+        events.push(event);
+        throw new Error("a logger that fails");
+      },
+    });
+    server.mode = "bad-credentials";
+    await expect(source.get()).rejects.toMatchObject({ code: "credentials" });
+    expect(events.map((event) => event.type)).toEqual(["store_failed", "refresh_failed", "waited"]);
+    expect(events.at(-1)).toMatchObject({ outcome: "credentials" });
+    server.mode = "ok";
+    events.length = 0;
+    await expect(source.get()).rejects.toMatchObject({ code: "credentials" }); // remembered
+    events.length = 0;
+    const fresh = setup({ store: broken, onEvent: (event) => events.push(event) });
+    await fresh.source.get();
+    expect(events.map((event) => event.type)).toEqual([
+      "store_failed",
+      "store_failed",
+      "obtained",
+      "waited",
+    ]);
+  });
+});
