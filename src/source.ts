@@ -186,6 +186,20 @@ export class TokenSource {
     await this.#shared.delete(entry.token.value);
   }
 
+  /**
+   * Says that an API refused `token`: it is dropped here and never taken from the store again,
+   * and the next `get()` takes a newer token from the store (another instance may have renewed
+   * already) or obtains one, through the single flight. Unlike {@link invalidate}, the store is
+   * left alone. For callers that attach the token themselves (a proxy, a backend holding a
+   * provider token); `fetch` does this on its own.
+   *
+   * @example
+   * if (response.status === 401) source.refuse(token); // then: token = await source.get()
+   */
+  refuse(token: Token): void {
+    this.#forget(token);
+  }
+
   /** What a log shows (also Node's `console.log`, below): what it is for, never the token. */
   toJSON(): Record<string, unknown> {
     const { provider, environment, scope } = this.#provider.key;

@@ -16,7 +16,7 @@ import {
   staticKeySource,
 } from "./tokens/signing-keys.ts";
 import { createProviderTokens, type ProviderTokens } from "./upstream/token-sources.ts";
-import { PROXY_TIMEOUT_MS } from "./upstream/upstream-call.ts";
+import { createRenewals, PROXY_TIMEOUT_MS, type Renewals } from "./upstream/upstream-call.ts";
 
 /** The bindings the broker needs; its vars and secrets are read by `parseBrokerConfig`. */
 export interface BrokerEnv {
@@ -33,6 +33,8 @@ export interface BrokerState {
   providers: ProviderTokens;
   /** The rate limits: client budgets and failures per source (`rate-limit.ts`). */
   limits: Limits;
+  /** Which provider tokens the proxy dropped after a 401, and where renewals did not help. */
+  renewals: Renewals;
   /** How long the proxy waits for an upstream answer (`PROXY_TIMEOUT_MS` unless a test says). */
   proxyTimeoutMs: number;
 }
@@ -79,6 +81,7 @@ export async function buildState(
     revocations: createRevocations(env.TOKENS),
     providers: providers.value,
     limits: createLimits(env.RATE_LIMITER),
+    renewals: createRenewals(),
     proxyTimeoutMs,
   });
 }

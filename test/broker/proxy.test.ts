@@ -109,7 +109,7 @@ describe("forwarding", () => {
     expect((await pay(world, token)).status).toBe(200);
     const used = world.outbound.find((request) => request.url.endsWith("/iposTransact"));
     world.emulator.revoke(used?.headers.get("token") ?? "");
-    // Refused a while after it was obtained (a minute: RENEW_AFTER_MS), so likely the token's fault.
+    // Refused a while after it was obtained, so possibly the token's fault.
     world.clock.advance(60_000);
     const replayed = await pay(world, token);
     expect(replayed.status).toBe(200);

@@ -64,7 +64,7 @@ async function forward(call: Call, rule: ProxyRule, path: string): Promise<Respo
     scope: rule.scope,
     source,
     providers: state.providers,
-    limits: state.limits,
+    renewals: state.renewals,
     request: upstream,
     ctx: call.ctx,
     now: call.now,

@@ -6,11 +6,13 @@
  * Why renewals are rationed: the caller chooses the path, query and body, and an upstream may
  * answer 401 to any of them (an unknown deal id, a malformed field). Renewing the token after each
  * such 401 would let anyone holding a page token make the broker call the provider's auth API as
- * often as it likes. So a refused token is renewed at most once (its value is remembered), only
- * once it is at least a minute old (a token that worked a minute ago and fails now was likely
- * revoked; one refused at once is the request's fault), and at most once a minute per scope across
- * the fleet (a Durable Object budget). A renewed request is replayed once; a refused one that is
- * not renewed goes back to the caller as the upstream answered it.
+ * often as it likes. So the first 401 for a token (at least a second old) drops it — `refuse`:
+ * the next token comes from the shared store if another isolate renewed already, else from the
+ * provider through the lease — and the request is replayed once with the new one. If the replay
+ * is refused too, the token was not at fault: renewals for that scope stop here for a minute,
+ * doubling each time it happens again (up to 15 minutes), and 401s go back to the caller as the
+ * upstream answered them. A replay that goes through clears that. A request that was in flight
+ * with a token already dropped is replayed with the new one, at no cost.
  *
  * Why the redaction: the caller holds a broker token, never the provider's — which lives for
  * hours and opens every path of the provider's API. An upstream that reflects its request (a
@@ -28,7 +30,6 @@ import {
 } from "../../src/index.ts";
 import type { Failure } from "../oauth/failure.ts";
 import type { BrokerScope, ProviderName } from "../oauth/scopes.ts";
-import type { Limits } from "../rate-limit.ts";
 import { type ProviderTokens, providerFailure } from "./token-sources.ts";
 
 /** How long the proxy waits for an upstream answer, body included, by default. */
@@ -39,20 +40,31 @@ export const PROXY_RESPONSE_LIMIT_BYTES = 1024 * 1024;
 const RESPONSE_HEADERS = ["content-type", "retry-after", "x-request-id"];
 const REDACTED = "[redacted]";
 
-/** A provider token refused at the proxy is renewed only once it is this old. */
-export const RENEW_AFTER_MS = 60_000;
-/** And at most this often per scope, across the fleet. */
-const RENEWALS = { requests: 1, windowSeconds: 60 };
-/** Refused token values remembered per isolate, so each is renewed once. */
+/** A token refused within this long of being obtained is the request's fault, not the token's. */
+export const RENEW_COOLDOWN_MS = 1_000;
+/** After a renewal that did not help, none for this long, doubling each time, up to the cap. */
+const SUSPEND_MS = 60_000;
+const SUSPEND_MAX_MS = 15 * 60_000;
+/** Refused token values remembered per isolate, so each is dropped once. */
 const REMEMBERED = 256;
-const refusedTokens = new Set<string>();
+
+/** Per isolate: tokens already dropped, and scopes whose 401s a renewal did not cure. */
+export interface Renewals {
+  refused: Set<string>;
+  suspended: Map<BrokerScope, { until: number; strikes: number }>;
+}
+
+/** A fresh record, one per broker (per isolate). */
+export function createRenewals(): Renewals {
+  return { refused: new Set(), suspended: new Map() };
+}
 
 export interface UpstreamCall {
   provider: ProviderName;
   scope: BrokerScope;
   source: TokenSource;
   providers: ProviderTokens;
-  limits: Limits;
+  renewals: Renewals;
   request: Request;
   ctx: WaitUntil;
   now: number;
@@ -70,20 +82,26 @@ function secretsOf(tokens: readonly string[]): string[] {
 }
 
 /**
- * Drops a refused token when it can be the token's fault, within the renewal budget: whether it
- * did (the next `get()` then obtains a new one).
+ * Whether to replay a refused request with a newer token: the token is dropped when it can be at
+ * fault (the next `get()` then has a newer one); one dropped already needs nothing more.
  */
-async function renewIfItsTheToken(call: UpstreamCall, token: Token): Promise<boolean> {
-  if (refusedTokens.has(token.value)) return false;
-  if (call.now - token.obtainedAt < RENEW_AFTER_MS) return false;
-  refusedTokens.add(token.value);
-  if (refusedTokens.size > REMEMBERED) {
-    refusedTokens.delete(refusedTokens.values().next().value ?? "");
-  }
-  const limited = await call.limits.take(`renewals of ${call.scope}`, RENEWALS, call.now);
-  if (limited !== undefined) return false;
-  await call.source.invalidate();
+function renewIfItsTheToken(call: UpstreamCall, token: Token): boolean {
+  const { refused, suspended } = call.renewals;
+  if (refused.has(token.value)) return true;
+  if (call.now - token.obtainedAt < RENEW_COOLDOWN_MS) return false;
+  const suspension = suspended.get(call.scope);
+  if (suspension !== undefined && call.now < suspension.until) return false;
+  refused.add(token.value);
+  if (refused.size > REMEMBERED) refused.delete(refused.values().next().value ?? "");
+  call.source.refuse(token);
   return true;
+}
+
+/** A replay with a new token was refused too: the request was at fault; stop renewing a while. */
+function suspendRenewals(call: UpstreamCall): void {
+  const strikes = (call.renewals.suspended.get(call.scope)?.strikes ?? 0) + 1;
+  const wait = Math.min(SUSPEND_MAX_MS, SUSPEND_MS * 2 ** (strikes - 1));
+  call.renewals.suspended.set(call.scope, { until: call.now + wait, strikes });
 }
 
 function redact(text: string, secrets: readonly string[]): string {
@@ -121,12 +139,14 @@ export async function callUpstream(call: UpstreamCall): Promise<Response | Failu
     const verdict =
       (await within(Promise.resolve(api.inspect?.(response)))) ??
       (response.status === 401 ? "rejected" : "ok");
-    if (verdict !== "ok" && (await renewIfItsTheToken(call, token))) {
+    if (verdict !== "ok" && renewIfItsTheToken(call, token)) {
       token = await within(source.get({ ctx }));
       // The body is the proxy's own buffered copy, so the request can be sent again, once.
       if (verdict === "rejected") {
         await response.body?.cancel().catch(() => {});
         response = await send(token, spare);
+        if (response.status === 401) suspendRenewals(call);
+        else call.renewals.suspended.delete(call.scope);
       }
     }
     const bytes =
