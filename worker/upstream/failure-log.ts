@@ -27,11 +27,9 @@ export function createFailureLog(): FailureLog {
   return {
     record(line, now) {
       const previous = last.get(line.provider);
-      if (
-        previous !== undefined &&
-        now >= previous.at &&
-        now - previous.at < FAILURE_LOG_INTERVAL_MS
-      ) {
+      // `now` is each request's arrival: one that arrived before the line was written (and
+      // failed after it) belongs to the same minute, not to a new line.
+      if (previous !== undefined && now - previous.at < FAILURE_LOG_INTERVAL_MS) {
         previous.unlogged += 1;
         return;
       }
