@@ -98,3 +98,18 @@ describe("POST /demo/token", () => {
     expect(again.status).toBe(200);
   });
 });
+
+describe("POST /demo/token and the demo client's own budget", () => {
+  it("page sessions spend a budget of their own: anyone asking cannot lock the demo client out", async () => {
+    const limited = { ...SHOP, rateLimit: { requests: 5, windowSeconds: 60 } };
+    const world = await brokerWorld({ clients: [limited], vars: { DEMO_CLIENT_ID: SHOP.id } });
+    const statuses: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      statuses.push((await session(world, `scope=${SCOPE}`, ISSUER)).status);
+    }
+    expect(statuses).toContain(200);
+    expect(statuses.at(-1)).toBe(429);
+    // The client itself, with its secret, still gets its token.
+    expect((await world.token(limited)).access_token).toBeTruthy();
+  });
+});

@@ -30,7 +30,12 @@ export async function demoSessionEndpoint(call: Call): Promise<Response | Failur
   if (!BROKER_SCOPE_PATTERN.test(scope)) {
     return { kind: "invalid_request", detail: "scope must be exactly one provider:scope." };
   }
-  const counted = await countRequest(call, client);
+  // Anyone can ask (it is the page's stand-in backend): sessions spend a budget of their own, so
+  // they can never lock the demo client itself out of its own credentials.
+  const counted = await countRequest(call, {
+    id: `demo sessions of ${client.id}`,
+    rateLimit: client.rateLimit,
+  });
   if (!counted.ok) return counted.failure;
   const params = new URLSearchParams({ scope, expires_in: String(PAGE_TOKEN_SECONDS) });
   const resource = form.value.get("resource");
