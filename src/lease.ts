@@ -13,6 +13,15 @@
 export interface TokenLease {
   /** Takes the lease on `key` for `holder` until `until` (epoch ms), unless another holds it at `now`. */
   acquire(key: string, holder: string, now: number, until: number): Promise<boolean>;
-  /** Gives the lease back, if `holder` still has it. */
-  release(key: string, holder: string): Promise<void>;
+  /**
+   * Gives the lease back, if `holder` still has it. `settled`: when the token the holder stored
+   * was obtained (epoch ms), so the next holder can tell a stale read of the store.
+   */
+  release(key: string, holder: string, settled?: number): Promise<void>;
+  /**
+   * When the newest token a holder settled on was obtained, if the lease keeps it. A holder that
+   * reads an older token from the store is reading a stale copy (KV lags across locations): its
+   * rotating refresh handle may be spent already. Optional: without it, nothing is told apart.
+   */
+  settled?(key: string): Promise<number | undefined>;
 }

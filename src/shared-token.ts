@@ -46,6 +46,8 @@ export class SharedToken {
   /** The value of the last token an API refused: never adopted again from the store. */
   #refused: string | undefined;
   #keyName: Promise<string> | undefined;
+  /** Tokens this instance got from the provider itself: their rotating handles are its own. */
+  readonly #own = new WeakSet<Token>();
 
   constructor(provider: Provider, runtime: Runtime, settings: SharedTokenSettings, cache: Cache) {
     this.#provider = provider;
@@ -76,34 +78,50 @@ export class SharedToken {
     if (stored === undefined || stored.value === value) await store.delete(key);
   }
 
-  /** A token above the floor: the store's, or a new one that is then stored. */
+  /**
+   * A token above the floor: the store's, or a new one that is then stored.
+   *
+   * A rotating refresh handle (PaymentsGate's) works once: two instances that spend the same one
+   * can lock the integration out. So one is spent only by the instance that holds the lease —
+   * and not from a stale copy of the store (the lease tells when the newest token was obtained)
+   * — or, with no lease at all, only from a token this instance obtained itself. Otherwise the
+   * provider is asked for a new token from the credentials, which spends nothing.
+   */
   async load(signal?: AbortSignal): Promise<Token> {
     const key = await this.#key();
     const first = await this.#fromStore(key);
     if (first.ready !== undefined) return first.ready;
     let newer = first.newer;
     const lease = this.#lease;
-    if (lease === undefined) return this.#obtainAndStore(key, newer, signal);
+    if (lease === undefined) return this.#obtainAndStore(key, newer, signal, "own");
     const holder = this.#holder;
-    const take = (): Promise<boolean> => {
+    const take = (): Promise<"held" | "busy" | "unavailable"> => {
       const now = this.#runtime.now();
-      // A lease service that fails must not stop tokens: go on as if there were none.
-      return lease.acquire(key, holder, now, now + this.#leaseMs).catch(() => true);
+      // A lease service that fails must not stop tokens: go on without it (spending no handle).
+      return lease.acquire(key, holder, now, now + this.#leaseMs).then(
+        (held) => (held ? "held" : "busy"),
+        () => "unavailable",
+      );
     };
-    let held = await take();
+    let state = await take();
     // Another instance is calling the provider: wait for its token to reach the store.
-    for (let poll = 0; !held && poll < this.#leaseMs / LEASE_POLL_MS; poll++) {
+    for (let poll = 0; state === "busy" && poll < this.#leaseMs / LEASE_POLL_MS; poll++) {
       await this.#runtime.sleep(LEASE_POLL_MS, signal);
       const seen = await this.#fromStore(key);
       if (seen.ready !== undefined) return seen.ready;
       newer = seen.newer ?? newer;
-      held = await take();
+      state = await take();
     }
-    // Held, or its holder never delivered within the lease: obtain here.
+    if (state !== "held") return this.#obtainAndStore(key, newer, signal, "none");
+    // Held: a stored token older than the one the last holder settled on is a stale read.
+    const settled = await lease.settled?.(key).catch(() => undefined);
+    let settledAt: number | undefined;
     try {
-      return await this.#obtainAndStore(key, newer, signal);
+      const token = await this.#obtainAndStore(key, newer, signal, settled ?? "held");
+      settledAt = token.obtainedAt;
+      return token;
     } finally {
-      if (held) await lease.release(key, holder).catch(() => undefined);
+      await lease.release(key, holder, settledAt).catch(() => undefined);
     }
   }
 
@@ -150,22 +168,36 @@ export class SharedToken {
     return { ready: stored, newer: stored };
   }
 
+  /**
+   * Obtains or refreshes, stores and adopts. `may` says which rotating refresh handle may be
+   * spent: only ours (`own`), none, any (`held`), or one at least as new as the lease's settled
+   * time (a number).
+   */
   async #obtainAndStore(
     key: string,
     stored: Token | undefined,
     signal: AbortSignal | undefined,
+    may: "own" | "none" | "held" | number,
   ): Promise<Token> {
     const now = this.#runtime.now();
     const current = this.#cache.current();
     // Refresh from the newest token anyone has: its refresh handle is the one still live.
-    const previous =
+    const newest =
       stored !== undefined && (current === undefined || stored.obtainedAt > current.obtainedAt)
         ? stored
         : current;
+    const rotating = newest?.refreshToken !== undefined;
+    const spendable =
+      !rotating ||
+      may === "held" ||
+      (may === "own" && newest !== undefined && this.#own.has(newest)) ||
+      (typeof may === "number" && newest !== undefined && newest.obtainedAt >= may);
+    const previous = spendable ? newest : undefined;
     let refreshed = false;
     const token = await this.#obtainOrRefresh(previous, now, signal, () => {
       refreshed = true;
     });
+    this.#own.add(token);
     const left = token.expiresAt - this.#runtime.now();
     if (!(left > this.#floor)) {
       throw new EdgeTokenError(

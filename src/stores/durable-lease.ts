@@ -8,10 +8,11 @@ export interface DurableObjectNamespaceLike {
 }
 
 const LeaseRequest = v.object({
-  op: v.picklist(["acquire", "release"]),
+  op: v.picklist(["acquire", "release", "settled"]),
   holder: v.pipe(v.string(), v.nonEmpty(), v.maxLength(128)),
   now: v.optional(v.pipe(v.number(), v.finite())),
   until: v.optional(v.pipe(v.number(), v.finite())),
+  settled: v.optional(v.pipe(v.number(), v.finite())),
 });
 
 /**
@@ -32,6 +33,8 @@ const LeaseRequest = v.object({
 export class TokenLeaseObject {
   #holder: string | undefined;
   #until = 0;
+  /** When the newest token a holder stored was obtained: tells a new holder a stale store read. */
+  #settled: number | undefined;
 
   async fetch(request: Request): Promise<Response> {
     let body: v.InferOutput<typeof LeaseRequest>;
@@ -40,8 +43,12 @@ export class TokenLeaseObject {
     } catch {
       return Response.json({ error: "invalid_request" }, { status: 400 });
     }
+    if (body.op === "settled") return Response.json({ settled: this.#settled });
     if (body.op === "release") {
-      if (this.#holder === body.holder) this.#holder = undefined;
+      if (this.#holder === body.holder) {
+        this.#holder = undefined;
+        if (body.settled !== undefined) this.#settled = Math.max(this.#settled ?? 0, body.settled);
+      }
       return Response.json({ released: true });
     }
     const now = body.now ?? 0;
@@ -75,8 +82,12 @@ export function createDurableObjectLease(namespace: DurableObjectNamespaceLike):
       const answer = await call(key, { op: "acquire", holder, now, until });
       return (answer as { acquired?: unknown }).acquired === true;
     },
-    async release(key, holder) {
-      await call(key, { op: "release", holder });
+    async release(key, holder, settled) {
+      await call(key, { op: "release", holder, settled });
+    },
+    async settled(key) {
+      const answer = (await call(key, { op: "settled", holder: "-" })) as { settled?: unknown };
+      return typeof answer.settled === "number" ? answer.settled : undefined;
     },
   };
 }

@@ -163,4 +163,50 @@ describe("token sources with a lease", () => {
     const values = await Promise.all(fleet.map((source) => source.get()));
     expect(new Set(values.map((token) => token.value)).size).toBe(1);
   });
+
+  it("PaymentsGate: an instance that cannot reach the lease spends no refresh token, it asks anew", async () => {
+    const clock = new Clock();
+    const emulator = createEmulator({ now: clock.now });
+    const sent: string[] = [];
+    const recording: FetchLike = async (input, init) => {
+      const request = new Request(input, init);
+      if (new URL(request.url).pathname.endsWith("/auth/token/refresh")) {
+        sent.push(((await request.clone().json()) as { refresh_token: string }).refresh_token);
+      }
+      return emulator.fetch(request);
+    };
+    const real = createDurableObjectLease(env.TOKEN_LEASES);
+    const unreachable: TokenLease = {
+      acquire: () => Promise.reject(new Error("lease unreachable")),
+      release: () => Promise.reject(new Error("lease unreachable")),
+    };
+    const store = createKvStore(env.TOKENS, { now: clock.now });
+    const runtime = { fetch: recording, now: clock.now, random: () => 0 };
+    const options = {
+      accountId: "00000000-0000-4000-8000-000000000001",
+      publicKey: "ZGVtby1wdWJsaWMta2V5",
+      baseUrl: "https://emulator.test/paymentsgate",
+      scope: "lease-down",
+    };
+    const leased = createTokenSource(paymentsGate(options), { store, lease: real, runtime });
+    const cutOff = createTokenSource(paymentsGate(options), { store, lease: unreachable, runtime });
+    await leased.get();
+    expect((await cutOff.get()).value).toBe((await leased.get()).value);
+    clock.advance(50 * MINUTE);
+    // Both past the refresh point; the one without the lease must not spend the shared handle.
+    await Promise.all([leased.get(), cutOff.get()]);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(new Set(sent).size).toBe(sent.length);
+    expect(sent.length).toBeLessThanOrEqual(1);
+  });
+
+  it("the lease object tells a new holder when the newest stored token was obtained", async () => {
+    const lease = createDurableObjectLease(leaseObjects());
+    expect(await lease.settled?.("k")).toBeUndefined();
+    expect(await lease.acquire("k", "a", 1000, 2000)).toBe(true);
+    await lease.release("k", "a", 1500);
+    expect(await lease.settled?.("k")).toBe(1500);
+    await lease.release("k", "b", 9000); // not the holder: nothing settled
+    expect(await lease.settled?.("k")).toBe(1500);
+  });
 });

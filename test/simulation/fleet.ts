@@ -165,9 +165,13 @@ function flakyLease(
       await disturb();
       return io.track(() => lease.acquire(key, holder, now, until));
     },
-    async release(key, holder) {
+    async release(key, holder, settled) {
       await disturb();
-      return io.track(() => lease.release(key, holder));
+      return io.track(() => lease.release(key, holder, settled));
+    },
+    async settled(key) {
+      await disturb();
+      return io.track(async () => lease.settled?.(key));
     },
   };
 }
