@@ -113,8 +113,10 @@ export class SharedToken {
       state = await take();
     }
     if (state !== "held") return this.#obtainAndStore(key, newer, signal, "none");
-    // Held: a stored token older than the one the last holder settled on is a stale read.
-    const settled = await lease.settled?.(key).catch(() => undefined);
+    // Held: a stored token older than the one the last holder settled on is a stale read. A
+    // settled time ahead of our clock tells nothing (another clock): it is not held against us.
+    const told = await lease.settled?.(key).catch(() => undefined);
+    const settled = told !== undefined && told <= this.#runtime.now() ? told : undefined;
     let settledAt: number | undefined;
     try {
       const token = await this.#obtainAndStore(key, newer, signal, settled ?? "held");

@@ -12,11 +12,12 @@ import { authenticateClient } from "./oauth/client-auth.ts";
 import type { ClientPolicy } from "./oauth/client-policy.ts";
 import { type Failure, fail, ok, type Result } from "./oauth/failure.ts";
 import {
+  addressOf,
   bearerToken,
   hasBearerScheme,
   presentedCredentials,
 } from "./oauth/presented-credentials.ts";
-import { addressOf, countRequest, FAILED_ATTEMPTS, failuresFrom } from "./rate-limit.ts";
+import { countRequest, FAILED_ATTEMPTS, failuresFrom } from "./rate-limit.ts";
 import type { AccessTokenClaims } from "./tokens/claims.ts";
 import { type Verification, verifyAccessToken } from "./tokens/verify.ts";
 
@@ -69,13 +70,14 @@ export async function clientByCredentials(
   call: Call,
   form: URLSearchParams,
 ): Promise<Result<ClientPolicy>> {
+  // A source that failed too often is refused before anything it presents is looked at.
+  const refused = sourceRefused(call);
+  if (refused !== undefined) return fail(refused);
   const presented = presentedCredentials(call.request.headers.get("authorization"), form);
   if (!presented.ok) {
     if (presented.failure.kind !== "invalid_client") return presented;
     return fail(await failedAttempt(call, presented.failure, { event: "auth_failed" }));
   }
-  const refused = sourceRefused(call);
-  if (refused !== undefined) return fail(refused);
   const { clients } = call.state.config;
   const client = await authenticateClient(presented.value, clients);
   if (!client.ok) {

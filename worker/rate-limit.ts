@@ -78,12 +78,6 @@ export class RateLimiter extends DurableObject {
  */
 export const FAILED_ATTEMPTS: RateLimit = { requests: 20, windowSeconds: 60 };
 
-/** Where a request comes from: `CF-Connecting-IP` when it holds an IPv4 or IPv6 address. */
-export function addressOf(request: Request): string | undefined {
-  const address = request.headers.get("cf-connecting-ip");
-  return address !== null && /^[0-9A-Fa-f:.]{2,45}$/.test(address) ? address : undefined;
-}
-
 /** The limiter name of a source's failed attempts: no client id can take it (ids have no spaces). */
 export function failuresFrom(address: string | undefined): string {
   return `failures from ${address ?? "an unknown address"}`;

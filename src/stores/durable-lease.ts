@@ -8,7 +8,7 @@ export interface DurableObjectNamespaceLike {
 }
 
 const LeaseRequest = v.object({
-  op: v.picklist(["acquire", "release", "settled"]),
+  op: v.picklist(["acquire", "release"]),
   holder: v.pipe(v.string(), v.nonEmpty(), v.maxLength(128)),
   now: v.optional(v.pipe(v.number(), v.finite())),
   until: v.optional(v.pipe(v.number(), v.finite())),
@@ -43,7 +43,6 @@ export class TokenLeaseObject {
     } catch {
       return Response.json({ error: "invalid_request" }, { status: 400 });
     }
-    if (body.op === "settled") return Response.json({ settled: this.#settled });
     if (body.op === "release") {
       if (this.#holder === body.holder) {
         this.#holder = undefined;
@@ -53,11 +52,11 @@ export class TokenLeaseObject {
     }
     const now = body.now ?? 0;
     if (this.#holder !== undefined && this.#holder !== body.holder && this.#until > now) {
-      return Response.json({ acquired: false });
+      return Response.json({ acquired: false, settled: this.#settled });
     }
     this.#holder = body.holder;
     this.#until = body.until ?? now;
-    return Response.json({ acquired: true });
+    return Response.json({ acquired: true, settled: this.#settled });
   }
 }
 
@@ -77,17 +76,22 @@ export function createDurableObjectLease(namespace: DurableObjectNamespaceLike):
     );
     return response.json();
   };
+  // What the last acquire heard the object had settled on: `settled` needs no round trip of its own.
+  const settledSeen = new Map<string, number>();
   return {
     async acquire(key, holder, now, until) {
-      const answer = await call(key, { op: "acquire", holder, now, until });
-      return (answer as { acquired?: unknown }).acquired === true;
+      const answer = (await call(key, { op: "acquire", holder, now, until })) as {
+        acquired?: unknown;
+        settled?: unknown;
+      };
+      if (typeof answer.settled === "number") settledSeen.set(key, answer.settled);
+      return answer.acquired === true;
     },
     async release(key, holder, settled) {
       await call(key, { op: "release", holder, settled });
     },
     async settled(key) {
-      const answer = (await call(key, { op: "settled", holder: "-" })) as { settled?: unknown };
-      return typeof answer.settled === "number" ? answer.settled : undefined;
+      return settledSeen.get(key);
     },
   };
 }

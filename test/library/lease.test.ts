@@ -202,11 +202,42 @@ describe("token sources with a lease", () => {
 
   it("the lease object tells a new holder when the newest stored token was obtained", async () => {
     const lease = createDurableObjectLease(leaseObjects());
-    expect(await lease.settled?.("k")).toBeUndefined();
     expect(await lease.acquire("k", "a", 1000, 2000)).toBe(true);
+    expect(await lease.settled?.("k")).toBeUndefined();
     await lease.release("k", "a", 1500);
-    expect(await lease.settled?.("k")).toBe(1500);
     await lease.release("k", "b", 9000); // not the holder: nothing settled
+    // The next holder hears it with its acquire (no round trip of its own).
+    expect(await lease.acquire("k", "b", 2100, 3000)).toBe(true);
     expect(await lease.settled?.("k")).toBe(1500);
+  });
+
+  it("PaymentsGate: a settled time ahead of the holder's clock is not held against its handle", async () => {
+    const clock = new Clock();
+    const emulator = createEmulator({ now: clock.now });
+    const objects = createDurableObjectLease(leaseObjects());
+    const lease: TokenLease = {
+      acquire: (key, holder, now, until) => objects.acquire(key, holder, now, until),
+      release: (key, holder) => objects.release(key, holder),
+      settled: async () => clock.now() + 3_600_000, // another clock, an hour ahead
+    };
+    const source = createTokenSource(
+      paymentsGate({
+        accountId: "00000000-0000-4000-8000-000000000001",
+        publicKey: "ZGVtby1wdWJsaWMta2V5",
+        baseUrl: "https://emulator.test/paymentsgate",
+        scope: "settled-ahead",
+      }),
+      {
+        store: createKvStore(env.TOKENS, { now: clock.now }),
+        lease,
+        runtime: { fetch: emulator.fetch, now: clock.now, random: () => 0 },
+      },
+    );
+    await source.get();
+    clock.advance(50 * MINUTE);
+    await source.get();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(emulator.calls()["POST /paymentsgate/auth/token/refresh"]).toBe(1);
+    expect(emulator.calls()["POST /paymentsgate/auth/token"]).toBe(1);
   });
 });

@@ -92,3 +92,9 @@ export function bearerToken(request: Request): string | null {
 export function hasBearerScheme(request: Request): boolean {
   return /^bearer\b/i.test(request.headers.get("authorization") ?? "");
 }
+
+/** Where a request comes from: `CF-Connecting-IP` when it holds an IPv4 or IPv6 address. */
+export function addressOf(request: Request): string | undefined {
+  const address = request.headers.get("cf-connecting-ip");
+  return address !== null && /^[0-9A-Fa-f:.]{2,45}$/.test(address) ? address : undefined;
+}
