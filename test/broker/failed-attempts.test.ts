@@ -9,20 +9,15 @@ import { beforeEach, describe, expect, it } from "vitest";
 import {
   basic,
   brokerWorld,
+  limitedClient,
   quietLogs,
   SHOP,
-  type TestClient,
   type World,
 } from "../support/broker.ts";
 
 beforeEach(() => {
   quietLogs();
 });
-
-/** Durable Object state lasts for the whole file: each test limits a client of its own. */
-function limited(id: string, requests = 3, windowSeconds = 60): TestClient {
-  return { ...SHOP, id, rateLimit: { requests, windowSeconds } };
-}
 
 /** A form with Basic credentials (when a client is given), from `address`. */
 function postFrom(
@@ -50,7 +45,7 @@ async function answerOf(response: Response) {
 
 describe("failed attempts, per source", () => {
   it("wrong secrets never spend the client's budget: 150 guesses lock out the guesser, not the client", async () => {
-    const client = limited("limited-guessing", 3);
+    const client = limitedClient("limited-guessing", 3);
     const world = await brokerWorld({ clients: [client] });
     const attacker = "203.0.113.66";
     const statuses: number[] = [];
@@ -111,7 +106,7 @@ describe("failed attempts, per source", () => {
   });
 
   it("failures at every endpoint spend their source's budget, never the client's", async () => {
-    const client = limited("limited-endpoints", 4);
+    const client = limitedClient("limited-endpoints", 4);
     const world = await brokerWorld({ clients: [client] });
     const address = "203.0.113.69";
     const wrong = { ...client, secret: "wrong" };
@@ -178,7 +173,7 @@ describe("failed attempts, per source", () => {
 
   it("failed authentications, refused tokens and spent budgets each leave an audit line, without a secret or a token", async () => {
     const { warn } = quietLogs();
-    const client = limited("limited-audit", 1);
+    const client = limitedClient("limited-audit", 1);
     const world = await brokerWorld({ clients: [client] });
     const address = "203.0.113.71";
     const { access_token } = await world.token(client);

@@ -8,10 +8,10 @@ import {
   AUDIENCE,
   basic,
   brokerWorld,
+  limitedClient,
   PAYROLL,
   quietLogs,
   SHOP,
-  type TestClient,
   type World,
 } from "../support/broker.ts";
 
@@ -19,14 +19,9 @@ beforeEach(() => {
   quietLogs();
 });
 
-/** Durable Object state lasts for the whole file: each test limits a client of its own. */
-function limited(id: string, requests = 3, windowSeconds = 60): TestClient {
-  return { ...SHOP, id, rateLimit: { requests, windowSeconds } };
-}
-
 describe("per-client rate limits (Durable Object)", () => {
   it("answers 429 with Retry-After once the budget is spent, and lets the client back in on time", async () => {
-    const client = limited("limited-basic");
+    const client = limitedClient("limited-basic");
     const world = await brokerWorld({ clients: [client, PAYROLL] });
     for (let i = 0; i < 3; i++)
       expect(
@@ -55,7 +50,7 @@ describe("per-client rate limits (Durable Object)", () => {
   });
 
   it("is shared by every isolate and every endpoint of the client, the proxy included", async () => {
-    const client = limited("limited-shared", 4);
+    const client = limitedClient("limited-shared", 4);
     const world = await brokerWorld({ clients: [client] });
     const { access_token } = await world.token(client);
     await world.post("/oauth/introspect", client, { token: access_token });

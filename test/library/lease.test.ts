@@ -4,7 +4,7 @@
  */
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { createEmulator } from "../../src/emulator/index.ts";
+import { createEmulator, type Emulator } from "../../src/emulator/index.ts";
 import {
   createDurableObjectLease,
   createKvStore,
@@ -18,6 +18,19 @@ import {
 import { Clock, doubleProvider, FakeServer } from "../support/double.ts";
 
 const MINUTE = 60_000;
+
+/** The emulator's fetch, noting every PaymentsGate refresh token sent. */
+function recordingRefreshes(emulator: Emulator): { sent: string[]; recording: FetchLike } {
+  const sent: string[] = [];
+  const recording: FetchLike = async (input, init) => {
+    const request = new Request(input, init);
+    if (new URL(request.url).pathname.endsWith("/auth/token/refresh")) {
+      sent.push(((await request.clone().json()) as { refresh_token: string }).refresh_token);
+    }
+    return emulator.fetch(request);
+  };
+  return { sent, recording };
+}
 
 /** The Durable Object class itself, one instance per key, reached the way a binding reaches it. */
 function leaseObjects(): DurableObjectNamespaceLike & { objects: Map<string, TokenLeaseObject> } {
@@ -117,14 +130,7 @@ describe("token sources with a lease", () => {
   it("PaymentsGate: a fleet past the refresh point spends each refresh token once", async () => {
     const clock = new Clock();
     const emulator = createEmulator({ now: clock.now });
-    const sent: string[] = [];
-    const recording: FetchLike = async (input, init) => {
-      const request = new Request(input, init);
-      if (new URL(request.url).pathname.endsWith("/auth/token/refresh")) {
-        sent.push(((await request.clone().json()) as { refresh_token: string }).refresh_token);
-      }
-      return emulator.fetch(request);
-    };
+    const { sent, recording } = recordingRefreshes(emulator);
     // The real Durable Object, through the binding the broker uses.
     const lease = createDurableObjectLease(env.TOKEN_LEASES);
     const store = createKvStore(env.TOKENS, { now: clock.now });
@@ -167,14 +173,7 @@ describe("token sources with a lease", () => {
   it("PaymentsGate: an instance that cannot reach the lease spends no refresh token, it asks anew", async () => {
     const clock = new Clock();
     const emulator = createEmulator({ now: clock.now });
-    const sent: string[] = [];
-    const recording: FetchLike = async (input, init) => {
-      const request = new Request(input, init);
-      if (new URL(request.url).pathname.endsWith("/auth/token/refresh")) {
-        sent.push(((await request.clone().json()) as { refresh_token: string }).refresh_token);
-      }
-      return emulator.fetch(request);
-    };
+    const { sent, recording } = recordingRefreshes(emulator);
     const real = createDurableObjectLease(env.TOKEN_LEASES);
     const unreachable: TokenLease = {
       acquire: () => Promise.reject(new Error("lease unreachable")),

@@ -191,6 +191,11 @@ function fromAddress(url: string, init: RequestInit | undefined, address: string
   return request;
 }
 
+/** A copy of SHOP with a rate limit of its own (Durable Object state lasts for a whole file). */
+export function limitedClient(id: string, requests = 3, windowSeconds = 60): TestClient {
+  return { ...SHOP, id, rateLimit: { requests, windowSeconds } };
+}
+
 /** A sleep that yields the event loop for a few real milliseconds, whatever it was asked for. */
 function shortSleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, Math.min(ms, 5)));
