@@ -18,6 +18,8 @@ export interface Ledger {
   revoke(token: string): void;
   isRevoked(token: string): boolean;
   recordRefreshToken(refreshToken: string, accountId: string): void;
+  /** The account a live refresh token belongs to. */
+  accountOfRefreshToken(refreshToken: string): string | undefined;
   /**
    * Exchanges a refresh token if it is live and belongs to `accountId`; with `spend` false it
    * only says whether it would. Check and spend happen in one synchronous step, so two
@@ -57,6 +59,9 @@ export function createLedger(): Ledger {
     },
     recordRefreshToken(refreshToken, accountId) {
       remember(refreshTokens, refreshToken, accountId);
+    },
+    accountOfRefreshToken(refreshToken) {
+      return refreshTokens.get(refreshToken);
     },
     exchangeRefreshToken(refreshToken, accountId, spend) {
       if (refreshTokens.get(refreshToken) !== accountId) return false;
