@@ -15,6 +15,8 @@ export interface AuditEvent {
   subject_jti?: string | undefined;
   /** For an exchange: the subject token's `sub`. */
   sub?: string | undefined;
+  /** For a provider token: what the caller's "the provider refused it" led to. */
+  complaint?: "renewed" | "already_renewed" | "cooldown" | undefined;
 }
 
 /** Writes the line; `now` is the broker's clock, printed as `at`. */
@@ -28,6 +30,7 @@ export function audit(event: AuditEvent, now: number): void {
     exp: event.exp,
     sub: event.sub,
     subject_jti: event.subject_jti,
+    complaint: event.complaint,
     at: new Date(now).toISOString(),
   };
   console.log(JSON.stringify(line));

@@ -9,6 +9,7 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { exports } from "cloudflare:workers";
 import { createLocalJWKSet, type JSONWebKeySet, jwtVerify } from "jose";
 import { beforeEach, describe, expect, it, vi } from "vitest";
+import { readBrokerRefusal } from "../../src/broker.ts";
 import { createEmulator } from "../../src/emulator/index.ts";
 import type { BrokerServiceError } from "../../worker/rpc/calls.ts";
 import { type BrokerServiceApi, createBrokerService } from "../../worker/rpc/service.ts";
@@ -242,7 +243,15 @@ describe("the binding is the credential", () => {
     const error = await refusal(service.brokerToken({}));
     expect(error.code).toBe("rate_limited");
     expect(error.retryAfterSeconds).toBe(20);
-    expect(error.message).toBe("rate_limited: Too many requests for this client; retry in 20 s.");
+    expect(error.message).toBe(
+      "rate_limited: Too many requests for this client; retry in 20 s. (retry after 20 s)",
+    );
+    // Across a binding only the message arrives (Workers RPC drops own properties): it is enough.
+    expect(readBrokerRefusal(new Error(error.message))).toEqual({
+      code: "rate_limited",
+      description: "Too many requests for this client; retry in 20 s.",
+      retryAfterSeconds: 20,
+    });
     // Spent over RPC, the budget is spent over HTTP too.
     const http = await world.post("/oauth/token", client, { grant_type: "client_credentials" });
     expect(http.status).toBe(429);
@@ -299,6 +308,10 @@ describe("through a real service binding (wrangler.toml's configuration)", () =>
     );
     expect(unknown.code).toBe("invalid_client");
     expect(unknown.message).toBe("invalid_client: Client authentication failed.");
+    expect(readBrokerRefusal(unknown)).toEqual({
+      code: "invalid_client",
+      description: "Client authentication failed.",
+    });
     const none = await refusal(exports.BrokerService({}).providerToken("papaya:payments"));
     expect(none.code).toBe("invalid_client");
   });
