@@ -58,7 +58,7 @@ export interface ProviderTokenOptions {
    * The provider token this caller was given and the provider refused (401). If it is still the
    * one the broker holds, the broker renews it — once for the whole fleet, however many callers
    * say so — and answers with the new one; if it was renewed already, with the newer one. A
-   * token younger than the cooldown (30 s) is not renewed again: the answer is the same token.
+   * token younger than the cooldown (10 s) is not renewed again: the answer is the same token.
    */
   refused?: string;
 }

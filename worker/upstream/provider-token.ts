@@ -49,7 +49,7 @@ export function providerScope(value: string | null): Result<BrokerScope> {
  * The caller chooses what it sends upstream, and a 401 to a malformed request says nothing about
  * the token; renewing on every complaint would let one client drive the provider's auth API.
  */
-export const COMPLAINT_COOLDOWN_MS = 30_000;
+export const COMPLAINT_COOLDOWN_MS = 10_000;
 
 /** What became of a caller's "the provider refused this token". */
 export type Complaint =
