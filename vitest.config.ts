@@ -13,6 +13,8 @@ export default defineConfig({
   ],
   test: {
     include: ["test/**/*.test.ts"],
+    // A real authorization server (oidc-provider) in Node, for test/interop/.
+    globalSetup: ["./test/interop/oidc-server.mjs"],
     // Run by Deno from `npm run test:runtimes`, not by vitest in workerd.
     exclude: [...configDefaults.exclude, "test/runtimes/**"],
   },
