@@ -1,5 +1,5 @@
 import { EdgeTokenError, isEdgeTokenError } from "./errors.ts";
-import type { EventBody } from "./events.ts";
+import type { EventBody, LeaseOutcome } from "./events.ts";
 import { storeKeyName } from "./key-name.ts";
 import type { TokenLease } from "./lease.ts";
 import type { Provider, ProviderContext } from "./provider.ts";
@@ -75,7 +75,10 @@ export class SharedToken {
     if (store === undefined) return;
     const key = await this.#key();
     const stored = await store.get(key).catch(() => undefined);
-    if (stored === undefined || stored.value === value) await store.delete(key);
+    if (stored !== undefined && stored.value !== value) return;
+    await store.delete(key).catch(() => {
+      this.#cache.emit({ type: "store_failed", operation: "delete" });
+    });
   }
 
   /**
@@ -95,6 +98,10 @@ export class SharedToken {
     const lease = this.#lease;
     if (lease === undefined) return this.#obtainAndStore(key, newer, signal, "own");
     const holder = this.#holder;
+    const started = this.#runtime.now();
+    const report = (outcome: LeaseOutcome): void => {
+      this.#cache.emit({ type: "lease", outcome, ms: this.#runtime.now() - started });
+    };
     const take = (): Promise<"held" | "busy" | "unavailable"> => {
       const now = this.#runtime.now();
       // A lease service that fails must not stop tokens: go on without it (spending no handle).
@@ -108,11 +115,18 @@ export class SharedToken {
     for (let poll = 0; state === "busy" && poll < this.#leaseMs / LEASE_POLL_MS; poll++) {
       await this.#runtime.sleep(LEASE_POLL_MS, signal);
       const seen = await this.#fromStore(key);
-      if (seen.ready !== undefined) return seen.ready;
+      if (seen.ready !== undefined) {
+        report("adopted");
+        return seen.ready;
+      }
       newer = seen.newer ?? newer;
       state = await take();
     }
-    if (state !== "held") return this.#obtainAndStore(key, newer, signal, "none");
+    if (state !== "held") {
+      report(state === "busy" ? "timed_out" : "unavailable");
+      return this.#obtainAndStore(key, newer, signal, "none");
+    }
+    report("held");
     // Held: a stored token older than the one the last holder settled on is a stale read. A
     // settled time ahead of our clock tells nothing (another clock): it is not held against us.
     const told = await lease.settled?.(key).catch(() => undefined);
