@@ -280,6 +280,17 @@ describe("the binding is the credential", () => {
         exp: world.clock.now() / 1000 + 300,
         at,
       },
+      // The provider token source's own event: the token it obtained, named, never shown.
+      {
+        event: "provider_obtained",
+        provider: "papaya",
+        environment: "sandbox",
+        scope: "payments",
+        from: "provider",
+        refreshed: false,
+        expiresAt: expect.any(Number),
+        at,
+      },
       {
         event: "provider_token",
         client_id: SHOP.id,

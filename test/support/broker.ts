@@ -30,6 +30,7 @@ export interface TestClient {
   maxLifetime: number;
   origins?: readonly string[];
   providerTokens?: boolean;
+  operator?: boolean;
   rateLimit?: { requests: number; windowSeconds: number };
 }
 
@@ -42,6 +43,7 @@ export const SHOP: TestClient = {
   maxLifetime: 900,
   origins: ["https://shop.example"],
   providerTokens: true,
+  operator: true,
 };
 
 /** A client with one scope, a short maximum lifetime, and no provider tokens. */
