@@ -109,6 +109,9 @@ describe("brokerToken", () => {
       { expiresIn: "60" },
       { scope: ["papaya:payments"] },
       { resource: 1 },
+      // Misspelt: must not quietly become every scope the client may have.
+      { scopes: "papaya:payments" },
+      { scope: "papaya:payments", subject_token: "ey…" },
     ]) {
       const error = await refusal(payroll.brokerToken(request as never));
       expect(error.code, JSON.stringify(request)).toBe("invalid_request");
