@@ -3,9 +3,10 @@
  * shown a planted leak here, and each plant is a hit. The hits are taken out of the record
  * (`takeHits`) before the test ends, or the guard would fail this file — as it fails any other.
  */
-import { describe, expect, it, vi } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { EMBEDDED_DEFAULT_SECRETS } from "../scripts/embedded-default.ts";
 import { brokerWorld, quietLogs, SHOP } from "./support/broker.ts";
+import { paymentsgatePair, setup } from "./support/emulator-wire.ts";
 import { unsignedJwt } from "./support/jwt.ts";
 import {
   CONFIGURED_SECRETS,
@@ -74,8 +75,13 @@ describe("the scanner", () => {
 });
 
 describe("the guard, as installed", () => {
+  // The plants stay out of the run's output: a silenced console is still watched.
+  beforeEach(() => {
+    quietLogs();
+  });
+
   it("records console output, also from a console a test silenced with vi.spyOn", () => {
-    const { warn } = quietLogs();
+    const { warn } = quietLogs(); // again, for its spy
     console.warn(`the secret is ${SHOP.secret}`);
     console.error("no leak here");
     console.log({ nested: { token: PLANTED_JWT } });
@@ -107,10 +113,14 @@ describe("the guard, as installed", () => {
     await expect(failing).rejects.toThrow(TypeError);
     expect(new Error("x", { cause: { secret: SHOP.secret } })).toBeInstanceOf(Error);
     recordError({ code: "x", detail: EMBEDDED_DEFAULT_SECRETS.TOKEN_ENCRYPTION_KEY });
+    expect(() => {
+      throw new RangeError(`no ${EMBEDDED_DEFAULT_SECRETS.IPOSPAYS_SECRET_KEY}`);
+    }).toThrow(RangeError);
     expect(takeHits().map(({ where, what }) => `${where}: ${what}`)).toEqual([
       expect.stringMatching(/^an error under assertion: a JWT/),
       'an error under assertion: the configured secret "client shop"',
       'a caught error: the configured secret "TOKEN_ENCRYPTION_KEY"',
+      'an error under assertion: the configured secret "IPOSPAYS_SECRET_KEY"',
     ]);
   });
 
@@ -118,6 +128,7 @@ describe("the guard, as installed", () => {
     const refresh = `planted-refresh-${crypto.randomUUID()}`;
     const wire = JSON.stringify({ access_token: "a", refresh_token: refresh, expires_in: 60 });
     expect(wire).toContain(refresh);
+    vi.spyOn(console, "info").mockImplementation(() => {});
     console.info(`refreshing with ${refresh}`);
     expect(takeHits()).toEqual([
       { where: "console.info", what: `an issued token (${refresh.length} characters)` },
@@ -125,6 +136,18 @@ describe("the guard, as installed", () => {
     learnIssued("rt-1"); // too short to be told from anything else: not learnt
     console.info("rt-1");
     expect(takeHits()).toEqual([]);
+  });
+
+  it("learns the emulator's PaymentsGate refresh token (not a JWT) as it is issued", async () => {
+    const { emulator } = setup();
+    const { access_token, refresh_token } = await paymentsgatePair(emulator);
+    expect(findLeaks(refresh_token, [])).toEqual([]);
+    console.warn(`rotating ${refresh_token}`);
+    console.warn(`calling with ${access_token}`);
+    expect(takeHits()).toEqual([
+      { where: "console.warn", what: `an issued token (${refresh_token.length} characters)` },
+      { where: "console.warn", what: expect.stringMatching(/^a JWT/) },
+    ]);
   });
 
   it("records the broker's error answers", async () => {

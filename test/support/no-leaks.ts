@@ -12,7 +12,8 @@
  *   installed on the console behind the proxy;
  * - **unhandled rejections**: workerd's global `unhandledrejection` event;
  * - **errors under assertion**: every `expect(…)` whose subject is an `Error` (`rejects` included)
- *   records it, so the errors tests catch are scanned without each test asking;
+ *   records it, and so does `expect(fn).toThrow()` with what `fn` threw, so the errors tests
+ *   catch are scanned without each test asking;
  * - **caught errors**: `recordError` from `leaks.ts`, for the rest;
  * - **issued tokens that are not JWTs**: learnt when a JSON body with `refresh_token` is written.
  */
@@ -71,6 +72,31 @@ function install(): void {
     if (subject instanceof Error) recordError(subject, "an error under assertion");
     return assert.apply(this, args);
   } as typeof assert;
+
+  // `expect(() => …).toThrow()`: the function is called inside the matcher, so it is wrapped
+  // first, to record what it throws.
+  for (const name of ["toThrow", "toThrowError", "throw", "throws"]) {
+    chai.util.overwriteMethod(
+      chai.Assertion.prototype,
+      name,
+      (original: (...args: unknown[]) => unknown) => {
+        return function (this: Chai.AssertionStatic, ...args: unknown[]) {
+          const subject: unknown = chai.util.flag(this, "object");
+          if (typeof subject === "function" && chai.util.flag(this, "promise") === undefined) {
+            chai.util.flag(this, "object", (...inner: unknown[]) => {
+              try {
+                return subject(...inner);
+              } catch (error) {
+                recordError(error, "an error under assertion");
+                throw error;
+              }
+            });
+          }
+          return original.apply(this, args);
+        };
+      },
+    );
+  }
 
   // Non-JWT tokens (PaymentsGate's refresh tokens) are learnt as they go on the wire: the
   // emulator and the test doubles write their bodies with JSON.stringify.
