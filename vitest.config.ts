@@ -1,6 +1,7 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { configDefaults, defineConfig } from "vitest/config";
 import { EMBEDDED_DEFAULT_SECRETS } from "./scripts/embedded-default.ts";
+import { LeakGuardReporter } from "./test/support/leak-reporter.ts";
 
 export default defineConfig({
   plugins: [
@@ -17,5 +18,8 @@ export default defineConfig({
     globalSetup: ["./test/interop/oidc-server.mjs"],
     // Run by Deno from `npm run test:runtimes`, not by vitest in workerd.
     exclude: [...configDefaults.exclude, "test/runtimes/**"],
+    // The leak guard: no secret and no issued token in any console line, error or error answer.
+    setupFiles: ["./test/support/no-leaks.ts"],
+    reporters: ["default", new LeakGuardReporter()],
   },
 });

@@ -5,14 +5,11 @@
  * context; the last ones go through a real service binding, `exports.BrokerService({ props })`,
  * to the Worker's own entrypoint with wrangler.toml's configuration.
  */
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { createLocalJWKSet, type JSONWebKeySet, jwtVerify } from "jose";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { readBrokerRefusal } from "../../src/broker.ts";
 import { createEmulator } from "../../src/emulator/index.ts";
-import type { BrokerServiceError } from "../../worker/rpc/calls.ts";
-import { type BrokerServiceApi, createBrokerService } from "../../worker/rpc/service.ts";
 import {
   AUDIENCE,
   brokerWorld,
@@ -24,44 +21,11 @@ import {
   type TestClient,
   type World,
 } from "../support/broker.ts";
+import { bound, refusal } from "../support/rpc.ts";
 
 beforeEach(() => {
   quietLogs();
 });
-
-/**
- * The entrypoint over the world's broker, as a binding with these `props` reaches it: a fresh
- * instance per call, its background work waited for.
- */
-function bound(world: World, props?: unknown): BrokerServiceApi {
-  const call = async <T>(method: (service: BrokerServiceApi) => Promise<T>): Promise<T> => {
-    const ctx = createExecutionContext();
-    const withProps = {
-      waitUntil: (promise: Promise<unknown>) => ctx.waitUntil(promise),
-      passThroughOnException: () => ctx.passThroughOnException(),
-      props,
-    } as unknown as ExecutionContext;
-    const Service = createBrokerService(world.broker);
-    try {
-      return await method(new Service(withProps, world.env));
-    } finally {
-      await waitOnExecutionContext(ctx);
-    }
-  };
-  return {
-    brokerToken: (request) => call((service) => service.brokerToken(request)),
-    providerToken: (scope) => call((service) => service.providerToken(scope)),
-  };
-}
-
-async function refusal(promise: Promise<unknown>): Promise<BrokerServiceError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as BrokerServiceError;
-  }
-  throw new Error("the call was not refused");
-}
 
 async function verify(world: World, token: string) {
   const jwks = await (await world.send("/.well-known/jwks.json")).json<JSONWebKeySet>();
@@ -146,6 +110,9 @@ describe("brokerToken", () => {
       { expiresIn: "60" },
       { scope: ["papaya:payments"] },
       { resource: 1 },
+      // Misspelt: must not quietly become every scope the client may have.
+      { scopes: "papaya:payments" },
+      { scope: "papaya:payments", subject_token: "ey…" },
     ]) {
       const error = await refusal(payroll.brokerToken(request as never));
       expect(error.code, JSON.stringify(request)).toBe("invalid_request");

@@ -81,11 +81,24 @@ export async function boundClient(at: Moment, props: unknown): Promise<Result<Cl
   return countRequest(at, client);
 }
 
-/** The request as the form `clientCredentialsGrant` reads; wrong types are `invalid_request`. */
+const REQUEST_FIELDS: ReadonlySet<string> = new Set(["scope", "resource", "expiresIn"]);
+
+/**
+ * The request as the form `clientCredentialsGrant` reads; wrong types are `invalid_request`,
+ * and so is any field but the three: a misspelt `scopes` must not quietly become every scope the
+ * client may have, nor a `subject_token` an exchange that did not happen. The field is not named
+ * in the answer — its name is the caller's input, and could be anything.
+ */
 export function grantParameters(request: unknown): Result<URLSearchParams> {
   const given = request ?? {};
   if (typeof given !== "object" || Array.isArray(given)) {
     return fail({ kind: "invalid_request", detail: "The request must be an object." });
+  }
+  if (Object.keys(given).some((field) => !REQUEST_FIELDS.has(field))) {
+    return fail({
+      kind: "invalid_request",
+      detail: "brokerToken takes scope, resource and expiresIn only.",
+    });
   }
   const { scope, resource, expiresIn } = given as Record<string, unknown>;
   const params = new URLSearchParams();
