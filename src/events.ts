@@ -11,7 +11,7 @@ import type { EdgeTokenErrorCode } from "./errors.ts";
  * - `renewing`: an API refused the token (401): it is being renewed;
  * - `waited`: a caller waited `ms` for a token (memory hits are not reported) and got one
  *   (`outcome: "token"`) or an error (its code);
- * - `store_failed`: the store's `get` or `set` threw; the source went on without it.
+ * - `store_failed`: the store's `get`, `set` or `delete` threw; the source went on without it.
  *
  * @example
  * createTokenSource(provider, {
@@ -23,7 +23,7 @@ export type TokenSourceEvent = { provider: string; environment: string; scope: s
   | { type: "refresh_failed"; code: EdgeTokenErrorCode; serving: boolean; retryInMs: number }
   | { type: "renewing" }
   | { type: "waited"; ms: number; outcome: "token" | EdgeTokenErrorCode }
-  | { type: "store_failed"; operation: "get" | "set" }
+  | { type: "store_failed"; operation: "get" | "set" | "delete" }
 );
 
 /** An event without the fields every event carries: what the emitting code fills in. */

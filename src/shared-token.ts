@@ -74,8 +74,19 @@ export class SharedToken {
     const store = this.#store;
     if (store === undefined) return;
     const key = await this.#key();
-    const stored = await store.get(key).catch(() => undefined);
-    if (stored === undefined || stored.value === value) await store.delete(key);
+    let stored: Token | undefined;
+    try {
+      stored = await store.get(key);
+    } catch {
+      stored = undefined; // unknown: delete, so the refused token is gone from the store too
+    }
+    if (stored !== undefined && stored.value !== value) return;
+    try {
+      await store.delete(key);
+    } catch {
+      // The token is dropped here already, and never taken from the store again (`refuse`).
+      this.#cache.emit({ type: "store_failed", operation: "delete" });
+    }
   }
 
   /**
@@ -209,9 +220,11 @@ export class SharedToken {
     }
     if (this.#store !== undefined) {
       // Stored before it is used: a rotating refresh handle must not be lost with this isolate.
-      await this.#store.set(key, token).catch(() => {
+      try {
+        await this.#store.set(key, token);
+      } catch {
         this.#cache.emit({ type: "store_failed", operation: "set" });
-      });
+      }
     }
     this.#cache.adopt(token);
     this.#cache.emit({ type: "obtained", from: "provider", refreshed, expiresAt: token.expiresAt });
