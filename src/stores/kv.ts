@@ -55,12 +55,12 @@ export function createKvStore(
       // A KV that fails is not a miss: its error reaches the token source, which reports it
       // (`store_failed`) and goes on without the store.
       const text = await namespace.get(key, "text");
-      const token = decodeToken(text);
+      const token = decodeToken(text, key);
       return token !== undefined && token.expiresAt > now() ? token : undefined;
     },
     async set(key: string, token: Token): Promise<void> {
       const seconds = Math.ceil((token.expiresAt - now()) / 1000);
-      await namespace.put(key, encodeToken(token), {
+      await namespace.put(key, encodeToken(token, key), {
         expirationTtl: Math.max(KV_MIN_TTL_SECONDS, seconds),
       });
     },
