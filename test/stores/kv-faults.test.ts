@@ -85,10 +85,16 @@ const FOREIGN_PROVIDERS: Record<string, () => Provider> = {
 };
 
 interface KvFaults {
-  get?: "throw" | "stale";
-  put?: "throw";
+  get?: "throw" | "stale" | "hang";
+  put?: "throw" | "hang";
   delete?: "throw";
 }
+
+/** A KV call that never answers. */
+const never = (): Promise<never> => new Promise<never>(() => {});
+
+/** The source's deadline here: a store call is given up on after a quarter of it. */
+const DEADLINE_MS = 2_000;
 
 /**
  * The real binding, with the faults the test switches on. `stale`: `get` answers the value that
@@ -99,12 +105,14 @@ function faultyKv(kv: KVNamespace, faults: KvFaults): KvNamespaceLike {
   return {
     async get(key, type) {
       if (faults.get === "throw") throw new Error("KV GET failed: 503 Service Unavailable");
+      if (faults.get === "hang") return never();
       const history = written.get(key) ?? [];
       if (faults.get === "stale" && history.length >= 2) return history.at(-2) ?? null;
       return kv.get(key, type);
     },
     async put(key, value, options) {
       if (faults.put === "throw") throw new Error("KV PUT failed: 429 Too Many Requests");
+      if (faults.put === "hang") return never();
       written.set(key, [...(written.get(key) ?? []), value]);
       await kv.put(key, value, options);
     },
@@ -147,6 +155,7 @@ function world(emulator: Emulator, clock: Clock): World {
       createTokenSource(provider, {
         store: createKvStore(kv, { now: clock.now }),
         onEvent: (event) => events.push(event),
+        deadlineMs: DEADLINE_MS,
         runtime: { fetch: emulator.fetch, now: clock.now, random: () => 0 },
       }),
     stored: async (provider = merchant()) =>
@@ -201,6 +210,21 @@ const RUNNERS: Record<string, Runner> = {
     const refreshed = await source.get();
     expect(refreshed.value).not.toBe(cached.value);
     expectAlive(w, refreshed);
+  },
+  "get-hangs": async (w, start) => {
+    start();
+    w.faults.get = "hang";
+    const token = await w.source().get();
+    expectAlive(w, token);
+    expect((await w.stored())?.value).toBe(token.value);
+  },
+  "put-hangs": async (w, start) => {
+    start();
+    w.faults.put = "hang";
+    const source = w.source();
+    const token = await source.get();
+    expectAlive(w, token);
+    expect(await source.get()).toBe(token);
   },
   "put-throws": async (w, start) => {
     start();

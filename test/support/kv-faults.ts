@@ -82,6 +82,22 @@ export const KV_FAULTS: readonly KvFaultRow[] = [
     events: ["get"],
   },
   {
+    id: "get-hangs",
+    fault: "`get` never answers",
+    state: "cold",
+    outcome: "given up on after a quarter of `deadlineMs`: a new token from the provider",
+    calls: { token: 1 },
+    events: ["get"],
+  },
+  {
+    id: "put-hangs",
+    fault: "`put` never answers",
+    state: "cold",
+    outcome: "given up on after a quarter of `deadlineMs`: the new token is served",
+    calls: { token: 1 },
+    events: ["set"],
+  },
+  {
     id: "put-throws",
     fault: "`put` throws",
     state: "cold, then a second instance",
