@@ -138,6 +138,9 @@ async function runCell(cell: Cell): Promise<void> {
         expect(first.error).toMatchObject({ status: 429, retryAfterMs: 120_000 });
       if (cell.fault === "5xx") expect(first.error).toMatchObject({ status: 503 });
       expect(isEdgeTokenError(again.error, outcome.code)).toBe(true);
+      expect(world.events).toContainEqual(
+        expect.objectContaining({ type: "refresh_failed", code: outcome.code, serving: false }),
+      );
       break;
     }
   }
