@@ -109,9 +109,8 @@ export class OAuth2Endpoint {
   };
 }
 
-/** Which auth endpoint a request went to. */
-function endpointOf(url: string): keyof Calls {
-  const path = new URL(url).pathname;
+/** Which auth endpoint a path is: iPOSpays' and PaymentsGate's refresh, or an obtain. */
+function endpointOf(path: string): keyof Calls {
   return path.endsWith("/refresh-token") || path.endsWith("/token/refresh") ? "refresh" : "token";
 }
 
@@ -174,7 +173,7 @@ function wireFetch(
 ): FetchLike {
   return async (input, init) => {
     const request = new Request(input, init);
-    counts.calls[endpointOf(request.url)] += 1;
+    counts.calls[endpointOf(new URL(request.url).pathname)] += 1;
     const response = await next(request);
     switch (fault()) {
       case "reset":
@@ -241,17 +240,14 @@ function providerFor(id: ProviderId, fault: FaultId): Provider {
   }
 }
 
-/** The emulator's count of calls to one provider's auth endpoints. */
+/** The emulator's count of calls to one provider's auth endpoints (`"POST /path"` → n). */
 function emulatorCalls(emulator: Emulator, provider: ProviderId): Calls {
-  const calls = emulator.calls();
-  const sum = (kind: keyof Calls) =>
-    Object.entries(calls)
-      .filter(
-        ([name]) =>
-          name.includes(`/${provider}/`) && endpointOf(`https://x${name.split(" ")[1]}`) === kind,
-      )
-      .reduce((total, [, n]) => total + n, 0);
-  return { token: sum("token"), refresh: sum("refresh") };
+  const calls: Calls = { token: 0, refresh: 0 };
+  for (const [name, count] of Object.entries(emulator.calls())) {
+    const path = name.split(" ")[1] ?? "";
+    if (path.startsWith(`/${provider}/`)) calls[endpointOf(path)] += count;
+  }
+  return calls;
 }
 
 export interface FaultWorld {
