@@ -11,7 +11,8 @@ import type { EdgeTokenErrorCode } from "./errors.ts";
  * - `renewing`: an API refused the token (401): it is being renewed;
  * - `waited`: a caller waited `ms` for a token (memory hits are not reported) and got one
  *   (`outcome: "token"`) or an error (its code);
- * - `store_failed`: the store's `get`, `set` or `delete` threw; the source went on without it;
+ * - `store_failed`: the store's `get`, `set` or `delete` threw, or took more than a quarter of
+ *   `deadlineMs`; the source went on without it;
  * - `lease`: the source needed the provider and asked the lease (only with a `lease`), after
  *   `ms`: it `held` it and calls the provider; another instance's token reached the store while
  *   it waited (`adopted`); the lease stayed busy past `leaseMs` (`timed_out`) or its service

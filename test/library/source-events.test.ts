@@ -173,4 +173,22 @@ describe("events", () => {
       expect.objectContaining({ type: "store_failed", operation: "delete" }),
     ]);
   });
+
+  it("report a store whose methods throw synchronously, and still hand out the token", async () => {
+    const events: TokenSourceEvent[] = [];
+    const fail = (): never => {
+      throw new Error("store broken");
+    };
+    // A TokenStore of one's own, written without async: its throws are not rejections.
+    const broken = { get: fail, set: fail, delete: fail } as unknown as TokenStore;
+    const { server, source } = setup({ store: broken, onEvent: (event) => events.push(event) });
+    const first = await source.get();
+    expect(first.value).toBe("at-1");
+    await expect(source.invalidate()).resolves.toBeUndefined();
+    expect((await source.get()).value).toBe("at-2");
+    expect(server.tokenCalls).toBe(2);
+    expect(
+      events.flatMap((event) => (event.type === "store_failed" ? [event.operation] : [])),
+    ).toEqual(["get", "set", "delete", "get", "set"]);
+  });
 });
