@@ -68,8 +68,8 @@ export class SharedToken {
   }
 
   /** A store or lease call, failed when it takes longer than its share of the deadline. */
-  #bounded<T>(call: () => Promise<T>, what: string): Promise<T> {
-    return withinMs(call, this.#backendMs, what);
+  #bounded<T>(call: () => Promise<T>): Promise<T> {
+    return withinMs(call, this.#backendMs);
   }
 
   /** An API refused this token value: the store's copy of it is a miss from now on. */
@@ -89,13 +89,13 @@ export class SharedToken {
     const key = await this.#key();
     let stored: Token | undefined;
     try {
-      stored = await this.#bounded(() => store.get(key), "The store's get");
+      stored = await this.#bounded(() => store.get(key));
     } catch {
       stored = undefined; // unknown: delete, so the refused token is gone from the store too
     }
     if (stored !== undefined && stored.value !== value) return;
     try {
-      await this.#bounded(() => store.delete(key), "The store's delete");
+      await this.#bounded(() => store.delete(key));
     } catch {
       // The token is dropped here already, and never taken from the store again (`refuse`).
       this.#cache.emit({ type: "store_failed", operation: "delete" });
@@ -126,10 +126,7 @@ export class SharedToken {
     const take = (): Promise<"held" | "busy" | "unavailable"> => {
       const now = this.#runtime.now();
       // A lease service that fails must not stop tokens: go on without it (spending no handle).
-      return this.#bounded(
-        () => lease.acquire(key, holder, now, now + this.#leaseMs),
-        "The lease's acquire",
-      ).then(
+      return this.#bounded(() => lease.acquire(key, holder, now, now + this.#leaseMs)).then(
         (held) => (held ? "held" : "busy"),
         () => "unavailable",
       );
@@ -157,7 +154,7 @@ export class SharedToken {
     const told =
       settledOf === undefined
         ? undefined
-        : await this.#bounded(() => settledOf(key), "The lease's settled").catch(() => undefined);
+        : await this.#bounded(() => settledOf(key)).catch(() => undefined);
     const settled = told !== undefined && told <= this.#runtime.now() ? told : undefined;
     let settledAt: number | undefined;
     try {
@@ -165,9 +162,7 @@ export class SharedToken {
       settledAt = token.obtainedAt;
       return token;
     } finally {
-      await this.#bounded(() => lease.release(key, holder, settledAt), "The lease's release").catch(
-        () => undefined,
-      );
+      await this.#bounded(() => lease.release(key, holder, settledAt)).catch(() => undefined);
     }
   }
 
@@ -180,7 +175,7 @@ export class SharedToken {
     const store = this.#store;
     if (store === undefined) return undefined;
     try {
-      const stored = await this.#bounded(() => store.get(key), "The store's get");
+      const stored = await this.#bounded(() => store.get(key));
       return stored?.value === this.#refused ? undefined : stored;
     } catch {
       this.#cache.emit({ type: "store_failed", operation: "get" });
@@ -257,7 +252,7 @@ export class SharedToken {
       // Stored before it is used: a rotating refresh handle must not be lost with this isolate.
       // A store that fails or hangs costs that, not the token itself.
       try {
-        await this.#bounded(() => store.set(key, token), "The store's set");
+        await this.#bounded(() => store.set(key, token));
       } catch {
         this.#cache.emit({ type: "store_failed", operation: "set" });
       }
