@@ -120,6 +120,9 @@ const SigningJwkSchema = v.object({
   alg: v.optional(v.literal("ES256", `${MUST}be "ES256" when present`)),
 });
 
+/** `BROKER_CLIENTS`: the clients, each with its policy. */
+export const ClientsSchema = v.array(ClientSchema);
+
 export const EnvSchema = v.object({
   ISSUER: v.optional(Issuer),
   // The demo checkout page's stand-in backend: which client it issues page tokens for.
@@ -127,7 +130,7 @@ export const EnvSchema = v.object({
     v.pipe(v.string(), v.regex(/^[A-Za-z0-9._~-]{1,128}$/, `${MUST}be a client id`)),
   ),
   BROKER_AUDIENCE: v.optional(Audience, "edgetoken"),
-  BROKER_CLIENTS: v.array(ClientSchema),
+  BROKER_CLIENTS: ClientsSchema,
   BROKER_SIGNING_KEYS: v.optional(
     v.pipe(v.array(SigningJwkSchema), v.minLength(1, `${MUST}hold at least one key`)),
   ),
