@@ -1,7 +1,7 @@
 /**
  * `edgetoken check-config <file | ->`: the broker's own checks, before deploying. The input is
- * JSON: a `BROKER_CLIENTS` array (what `wrangler secret put BROKER_CLIENTS` would take), or an
- * object of the broker's vars and secrets (`{"BROKER_CLIENTS": […], "ISSUER": …}`). Every bad
+ * JSON: a `BROKER_CLIENTS` array (what `wrangler secret put BROKER_CLIENTS` would take), one
+ * entry of it (what `edgetoken client` prints), or an object of the broker's vars and secrets (`{"BROKER_CLIENTS": […], "ISSUER": …}`). Every bad
  * field is named with what it must be — never with its value, which may be a secret — and so is
  * JSON that does not parse (the platform's parse error quotes the text, so it is not repeated).
  */
@@ -44,6 +44,11 @@ async function startupProblems(vars: object): Promise<ConfigProblem[]> {
   return problems;
 }
 
+/** An object with a client's own fields is an entry of BROKER_CLIENTS, not the broker's vars. */
+function isClientEntry(value: unknown): value is object {
+  return value !== null && typeof value === "object" && "secretHash" in value;
+}
+
 function plural(count: number, one: string): string {
   return `${count} ${one}${count === 1 ? "" : "s"}`;
 }
@@ -74,6 +79,10 @@ export async function checkConfig(args: readonly string[], io: CliIo): Promise<E
   if (Array.isArray(value)) {
     problems = clientProblems(value);
     summary = `BROKER_CLIENTS with ${plural(value.length, "client")}`;
+  } else if (isClientEntry(value)) {
+    // One entry, as `edgetoken client` prints it: checked as BROKER_CLIENTS[0].
+    problems = clientProblems([value]);
+    summary = "one BROKER_CLIENTS entry";
   } else if (value !== null && typeof value === "object") {
     problems = configProblems(value);
     if (problems.length === 0) problems = await startupProblems(value);

@@ -128,6 +128,12 @@ describe("edgetoken client", () => {
       rateLimit: { requests: 1000, windowSeconds: 60 },
     });
     expect(clientProblems([entry])).toEqual([]);
+    const checked = await run(["check-config", "entry.json"], { "entry.json": out.join("\n") });
+    expect(checked.out).toEqual(["entry.json: ok (one BROKER_CLIENTS entry)"]);
+    const spoilt = JSON.stringify({ ...entry, maxLifetime: 0 });
+    expect((await run(["check-config", "e.json"], { "e.json": spoilt })).out[0]).toBe(
+      "e.json: BROKER_CLIENTS[0].maxLifetime must be at least 60 seconds",
+    );
     const secret = fields(err).secret ?? "";
     expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(out.join("\n")).not.toContain(secret);
