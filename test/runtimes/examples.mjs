@@ -6,6 +6,7 @@ import { cp, mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { stripVTControlCharacters } from "node:util";
 import { run, startServer } from "./child.mjs";
 
 const SERVER_TIMEOUT_MS = 60_000;
@@ -234,7 +235,7 @@ async function denoExample(deno, examples, env) {
     ];
     const options = { cwd: examples, env: { ...env, DENO_DIR: denoDir }, timeoutMs: 120_000 };
     // Deno colours console.log whatever NO_COLOR says when FORCE_COLOR is set at all.
-    const plain = (/** @type {string} */ text) => text.replace(/\x1b\[[0-9;]*m/g, "");
+    const plain = stripVTControlCharacters;
     const first = exited("deno run main.ts", await run(deno, args, options));
     check(plain(first.stdout).includes("token from the provider"), first.output);
     check(/^200 .*created/m.test(plain(first.stdout)), first.output);
