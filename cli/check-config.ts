@@ -1,16 +1,18 @@
 /**
  * `edgetoken check-config <file | ->`: the broker's own checks, before deploying. The input is
  * JSON: a `BROKER_CLIENTS` array (what `wrangler secret put BROKER_CLIENTS` would take), one
- * entry of it (what `edgetoken client` prints), or an object of the broker's vars and secrets (`{"BROKER_CLIENTS": […], "ISSUER": …}`). Every bad
+ * entry of it (what `edgetoken client` prints), a `BROKER_SIGNING_KEYS` array (what
+ * `edgetoken signing-key` prints), or an object of the broker's vars and secrets (`{"BROKER_CLIENTS": […], "ISSUER": …}`). Every bad
  * field is named with what it must be — never with its value, which may be a secret — and so is
  * JSON that does not parse (the platform's parse error quotes the text, so it is not repeated).
  */
-import type { ConfigProblem } from "../worker/config/config.ts";
+import type { ConfigProblem, PrivateSigningJwk } from "../worker/config/config.ts";
 import {
   clientProblems,
   configProblems,
   describeProblem,
   parseBrokerConfig,
+  signingKeyProblems,
 } from "../worker/config/parse.ts";
 import { SCOPES } from "../worker/oauth/scopes.ts";
 import { importSigningKeys, unusableSigningKey } from "../worker/tokens/signing-keys.ts";
@@ -42,6 +44,15 @@ async function startupProblems(vars: object): Promise<ConfigProblem[]> {
     }
   }
   return problems;
+}
+
+/** An array of JWKs (each has a `kty`) is BROKER_SIGNING_KEYS, not BROKER_CLIENTS. */
+function isKeyArray(value: unknown): value is unknown[] {
+  return (
+    Array.isArray(value) &&
+    value.length > 0 &&
+    value.every((item) => item !== null && typeof item === "object" && "kty" in item)
+  );
 }
 
 /** An object with a client's own fields is an entry of BROKER_CLIENTS, not the broker's vars. */
@@ -76,7 +87,15 @@ export async function checkConfig(args: readonly string[], io: CliIo): Promise<E
   }
   let problems: ConfigProblem[];
   let summary: string;
-  if (Array.isArray(value)) {
+  if (isKeyArray(value)) {
+    // What `edgetoken signing-key` prints: checked as BROKER_SIGNING_KEYS, halves and all.
+    problems = signingKeyProblems(value);
+    if (problems.length === 0) {
+      const imported = await importSigningKeys(value as PrivateSigningJwk[]);
+      if (!imported.ok) problems = [unusableSigningKey(imported.failure)];
+    }
+    summary = `BROKER_SIGNING_KEYS with ${plural(value.length, "key")}`;
+  } else if (Array.isArray(value)) {
     problems = clientProblems(value);
     summary = `BROKER_CLIENTS with ${plural(value.length, "client")}`;
   } else if (isClientEntry(value)) {

@@ -30,9 +30,10 @@ export const USAGE = `usage: edgetoken <command>
          [--origin <origin> …] [--provider-tokens] [--operator]
                              a BROKER_CLIENTS entry with a new secret: the entry on stdout,
                              the secret on stderr (give it to the client; it is shown once)
-  check-config <file | ->    checks a BROKER_CLIENTS array (or one entry of it), or an object
-                             of the broker's vars and secrets, with the broker's own rules;
-                             names each bad field, never its value
+  check-config <file | ->    checks a BROKER_CLIENTS array (or one entry of it), a
+                             BROKER_SIGNING_KEYS array, or an object of the broker's vars and
+                             secrets, with the broker's own rules; names each bad field, never
+                             its value
 
 Docs: docs/broker.md ("Clients", "Signing keys", "Deploying to Cloudflare").`;
 

@@ -94,6 +94,22 @@ describe("edgetoken signing-key", () => {
     expect(configProblems(vars)).toEqual([]);
     const second = JSON.parse((await run(["signing-key"])).out[0] ?? "");
     expect(second[0].kid).not.toBe(key.kid);
+    // What it prints is checked as BROKER_SIGNING_KEYS, halves and all.
+    const checked = await run(["check-config", "keys.json"], { "keys.json": out[0] ?? "" });
+    expect(checked.out).toEqual(["keys.json: ok (BROKER_SIGNING_KEYS with 1 key)"]);
+    const mismatched = JSON.stringify([key, { ...second[0], d: key.d }]);
+    expect((await run(["check-config", "k.json"], { "k.json": mismatched })).out).toEqual([
+      "k.json: BROKER_SIGNING_KEYS[1] must be a P-256 private key whose d matches x and y",
+      "k.json: 1 problem",
+    ]);
+    const spoilt = JSON.stringify([{ ...key, crv: "P-384", d: "not base64url!" }, key]);
+    const refused = await run(["check-config", "k.json"], { "k.json": spoilt });
+    expect(refused.out).toEqual([
+      'k.json: BROKER_SIGNING_KEYS[0].crv must be "P-256" (the broker signs ES256)',
+      "k.json: BROKER_SIGNING_KEYS[0].d must be base64url",
+      "k.json: 2 problems",
+    ]);
+    expect(refused.all).not.toContain(key.d);
   });
 });
 

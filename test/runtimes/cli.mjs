@@ -49,6 +49,11 @@ export async function checkCli(folder) {
   const keys = JSON.parse(key.stdout);
   check(keys.length === 1 && keys[0].kty === "EC" && typeof keys[0].kid === "string", key.stdout);
 
+  const keysFile = join(folder, "keys.json");
+  await writeFile(keysFile, key.stdout);
+  const keysChecked = await cli(["check-config", keysFile]);
+  check(keysChecked.stdout.includes("ok (BROKER_SIGNING_KEYS with 1 key)"), keysChecked.output);
+
   const client = await cli(["client", "checkout", "--scope", "ipospays:PaymentTokenization"]);
   check(client.ok, `client:\n${client.output}`);
   const entry = JSON.parse(client.stdout);

@@ -13,7 +13,7 @@ import {
 import type { ClientPolicy } from "../oauth/client-policy.ts";
 import { ok, type Result } from "../oauth/failure.ts";
 import type { BrokerConfig, ConfigProblem, ProviderSettings } from "./config.ts";
-import { ClientsSchema, type Env, EnvSchema, MUST } from "./schema.ts";
+import { ClientsSchema, type Env, EnvSchema, MUST, SigningKeysSchema } from "./schema.ts";
 
 /** The configuration, or where it is wrong. */
 export type ConfigResult = Result<BrokerConfig, ConfigProblem>;
@@ -285,4 +285,21 @@ export function clientProblems(clients: unknown): ConfigProblem[] {
     problems.push(twice);
   }
   return problems;
+}
+
+/**
+ * Every problem in a `BROKER_SIGNING_KEYS` value on its own (the JSON array, decoded), by the
+ * schema and a `kid` given twice. Whether each key's halves match takes Web Crypto:
+ * `importSigningKeys` checks that.
+ *
+ * @example
+ * signingKeyProblems(JSON.parse(text)); // [] when the schema takes it
+ */
+export function signingKeyProblems(keys: unknown): ConfigProblem[] {
+  const parsed = v.safeParse(SigningKeysSchema, keys);
+  if (!parsed.success) return schemaProblems(parsed.issues, "BROKER_SIGNING_KEYS");
+  const sameKid = duplicate(parsed.output.map((key) => key.kid));
+  return sameKid < 0
+    ? []
+    : [{ field: `BROKER_SIGNING_KEYS[${sameKid}].kid`, problem: `${MUST}be unique` }];
 }

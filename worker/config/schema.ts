@@ -120,6 +120,12 @@ const SigningJwkSchema = v.object({
   alg: v.optional(v.literal("ES256", `${MUST}be "ES256" when present`)),
 });
 
+/** `BROKER_SIGNING_KEYS`: P-256 private JWKs, the first signs. */
+export const SigningKeysSchema = v.pipe(
+  v.array(SigningJwkSchema),
+  v.minLength(1, `${MUST}hold at least one key`),
+);
+
 /** `BROKER_CLIENTS`: the clients, each with its policy. */
 export const ClientsSchema = v.array(ClientSchema);
 
@@ -131,9 +137,7 @@ export const EnvSchema = v.object({
   ),
   BROKER_AUDIENCE: v.optional(Audience, "edgetoken"),
   BROKER_CLIENTS: ClientsSchema,
-  BROKER_SIGNING_KEYS: v.optional(
-    v.pipe(v.array(SigningJwkSchema), v.minLength(1, `${MUST}hold at least one key`)),
-  ),
+  BROKER_SIGNING_KEYS: v.optional(SigningKeysSchema),
   BROKER_KEY_ROTATION_SECONDS: v.optional(wholeNumber(60, 365 * 86_400, "seconds"), 86_400),
   TOKEN_ENCRYPTION_KEY: v.pipe(
     v.string(),
