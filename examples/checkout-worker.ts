@@ -1,11 +1,6 @@
-// A checkout Worker bound to the broker (README, "Over a service binding"): it holds no secret.
-// Its wrangler.toml:
-//   [[services]]
-//   binding = "BROKER"
-//   service = "edgetoken-broker"
-//   entrypoint = "BrokerService"
-//   [services.props]
-//   clientId = "checkout"   # a client of the broker's BROKER_CLIENTS with providerTokens: true
+// A checkout Worker bound to the broker over a service binding (docs/broker.md, "From another
+// Worker"): the binding's props name its client, so the Worker holds no secret at all. Its
+// wrangler configuration is checkout-worker.wrangler.toml.
 import { type BrokerBinding, readBrokerRefusal } from "edgetoken/broker";
 
 interface Env {

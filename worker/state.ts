@@ -14,6 +14,7 @@ import {
   importSigningKeys,
   type KeySource,
   staticKeySource,
+  unusableSigningKey,
 } from "./tokens/signing-keys.ts";
 import { createProviderTokens, type ProviderTokens } from "./upstream/token-sources.ts";
 import { createRenewals, PROXY_TIMEOUT_MS, type Renewals } from "./upstream/upstream-call.ts";
@@ -69,9 +70,7 @@ export async function buildState(
   } else {
     const imported = await importSigningKeys(config.signingKeys);
     if (!imported.ok) {
-      return misconfigured(
-        `BROKER_SIGNING_KEYS[${imported.failure}] must be a P-256 private key whose d matches x and y`,
-      );
+      return misconfigured(describeProblem(unusableSigningKey(imported.failure)));
     }
     keys = staticKeySource(imported.value);
   }

@@ -15,7 +15,7 @@ import type { Reply } from "./reply.ts";
 /** The controls under `/_emulator/` (controls.ts answers them; the index names them). */
 export const CONTROLS: Readonly<Record<string, string>> = {
   "GET /_emulator/calls": "call counts per endpoint",
-  "POST /_emulator/faults": "arm a fault (a JSON body, see the README)",
+  "POST /_emulator/faults": "arm a fault (a JSON body, see docs/emulator.md)",
   "DELETE /_emulator/faults": "clear every fault",
   "POST /_emulator/clock": 'move the clock: {"advanceMs": 3600000}',
   "POST /_emulator/revoke": 'refuse a token from now on: {"token": "…"}',
@@ -84,7 +84,7 @@ export function discoveryReply(endpoints: readonly Endpoint[], accounts: Emulato
     emulator: "edgetoken: the iPOSpays, PaymentsGate and Papaya Global auth APIs, offline",
     providers,
     controls: CONTROLS,
-    docs: 'README.md, "The emulator"',
+    docs: "docs/emulator.md",
   };
   // Indented: this one is read by people, in a terminal or a browser tab.
   return {

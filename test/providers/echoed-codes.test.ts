@@ -18,10 +18,14 @@ const OAUTH_SECRET = "oauth-secret-ECHOED-9f1c";
 const IPOS_SECRET = "ipos-secret-ECHOED-4b7a";
 const PG_KEY = "cGctcHVibGljLWtleS1FQ0hPRUQ=";
 
-/** Everything the request carried, as one string: what a careless provider would send back. */
+/**
+ * Everything the request carried, as one string: what a careless provider would send back. The
+ * body is read as bytes: workerd warns when a form body is read with `.text()`.
+ */
 async function everything(request: Request): Promise<string> {
   const headers = [...request.headers].map(([name, value]) => `${name}: ${value}`).join("\n");
-  return `${request.method} ${request.url}\n${headers}\n\n${await request.text()}`;
+  const body = new TextDecoder().decode(await request.arrayBuffer());
+  return `${request.method} ${request.url}\n${headers}\n\n${body}`;
 }
 
 type Echo = (echoed: string) => Response;

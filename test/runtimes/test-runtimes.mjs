@@ -1,12 +1,16 @@
 // `npm run test:runtimes`: the packed package, installed in a fresh folder, runs the one smoke
 // scenario under Node 22, Deno, Bun and headless Chromium; then the Deno KV store's tests run
-// under Deno. One line per runtime, `runtime <name>: pass` or `: fail` and the reason below;
-// the exit code is non-zero when any failed. Everything listens on 127.0.0.1 and is closed.
+// under Deno; then the packed `edgetoken` executable (cli.mjs) and every examples/ project
+// against the emulator (examples.mjs). One line each — `runtime <name>: pass`, `cli: pass`,
+// `example <name>: pass`, or `: fail` and the reason below; the exit code is non-zero when any
+// failed. Everything listens on 127.0.0.1 and is closed.
 import { rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { run } from "./child.mjs";
 import { findChromium, runInChromium, smokePage } from "./chromium.mjs";
+import { checkCli } from "./cli.mjs";
+import { runExamples } from "./examples.mjs";
 import { importMap } from "./import-map.mjs";
 import { installPacked, temporaryFolder } from "./packed.mjs";
 import { serveFolder } from "./static-server.mjs";
@@ -117,18 +121,32 @@ async function main() {
       await installPacked(root, folder);
     } catch (error) {
       for (const [name] of RUNTIMES) console.log(`runtime ${name}: fail`);
-      console.log(reason(error));
+      console.log(`cli: fail\nexample *: fail\n${reason(error)}`);
       return 1;
     }
+    const report = (/** @type {string} */ line, /** @type {unknown} */ error) => {
+      if (error === undefined) {
+        console.log(`${line}: pass`);
+      } else {
+        failed += 1;
+        console.log(`${line}: fail\n${reason(error)}`);
+      }
+    };
     for (const [name, check] of RUNTIMES) {
       try {
         await check(folder);
-        console.log(`runtime ${name}: pass`);
+        report(`runtime ${name}`);
       } catch (error) {
-        failed += 1;
-        console.log(`runtime ${name}: fail\n${reason(error)}`);
+        report(`runtime ${name}`, error ?? "failed");
       }
     }
+    try {
+      await checkCli(folder);
+      report("cli");
+    } catch (error) {
+      report("cli", error ?? "failed");
+    }
+    await runExamples({ root, folder, bin }, (name, error) => report(`example ${name}`, error));
   } finally {
     if (process.env.KEEP_RUNTIMES_FOLDER === undefined) {
       await rm(folder, { recursive: true, force: true });

@@ -13,7 +13,7 @@ import {
 import type { ClientPolicy } from "../oauth/client-policy.ts";
 import { ok, type Result } from "../oauth/failure.ts";
 import type { BrokerConfig, ConfigProblem, ProviderSettings } from "./config.ts";
-import { type Env, EnvSchema, MUST } from "./schema.ts";
+import { ClientsSchema, type Env, EnvSchema, MUST, SigningKeysSchema } from "./schema.ts";
 
 /** The configuration, or where it is wrong. */
 export type ConfigResult = Result<BrokerConfig, ConfigProblem>;
@@ -91,42 +91,65 @@ function hostFor(
   return undefined;
 }
 
-function crossChecks(env: Env): ConfigProblem | undefined {
-  const ids = env.BROKER_CLIENTS.map((client) => client.id);
+/** Every client id given twice, by the index of its second use. */
+function duplicateIds(clients: readonly { id: string }[], field: string): ConfigProblem[] {
+  const ids = clients.map((client) => client.id);
   const sameId = duplicate(ids);
-  if (sameId >= 0) return { field: `BROKER_CLIENTS[${sameId}].id`, problem: `${MUST}be unique` };
+  return sameId < 0 ? [] : [{ field: `${field}[${sameId}].id`, problem: `${MUST}be unique` }];
+}
+
+/** What the schema cannot see: fields that must agree with each other. In the order reported. */
+function crossChecks(env: Env): ConfigProblem[] {
+  const problems = duplicateIds(env.BROKER_CLIENTS, "BROKER_CLIENTS");
+  const ids = env.BROKER_CLIENTS.map((client) => client.id);
   if (env.DEMO_CLIENT_ID !== undefined && !ids.includes(env.DEMO_CLIENT_ID)) {
-    return { field: "DEMO_CLIENT_ID", problem: `${MUST}name a client in BROKER_CLIENTS` };
+    problems.push({ field: "DEMO_CLIENT_ID", problem: `${MUST}name a client in BROKER_CLIENTS` });
   }
   // Production keys sign tokens that are trusted elsewhere: their `iss` must be configured, not
   // read from each request's Host header. (Development keys may go without, as `npm start` does.)
   if (env.BROKER_SIGNING_KEYS !== undefined && env.ISSUER === undefined) {
-    return {
+    problems.push({
       field: "ISSUER",
       problem: `${MUST}be set when BROKER_SIGNING_KEYS is (otherwise each request's Host header would name the issuer)`,
-    };
+    });
   }
   const kids = (env.BROKER_SIGNING_KEYS ?? []).map((key) => key.kid);
   const sameKid = duplicate(kids);
   if (sameKid >= 0) {
-    return { field: `BROKER_SIGNING_KEYS[${sameKid}].kid`, problem: `${MUST}be unique` };
+    problems.push({ field: `BROKER_SIGNING_KEYS[${sameKid}].kid`, problem: `${MUST}be unique` });
   }
-  return (
-    pair(env, "IPOSPAYS_API_KEY", "IPOSPAYS_SECRET_KEY") ??
-    pair(env, "PAYMENTSGATE_ACCOUNT_ID", "PAYMENTSGATE_PUBLIC_KEY") ??
-    pair(env, "PAPAYA_API_KEY", "PAPAYA_CLIENT_SECRET") ??
-    (env.PAYMENTSGATE_ACCOUNT_ID === undefined
+  const more = [
+    pair(env, "IPOSPAYS_API_KEY", "IPOSPAYS_SECRET_KEY"),
+    pair(env, "PAYMENTSGATE_ACCOUNT_ID", "PAYMENTSGATE_PUBLIC_KEY"),
+    pair(env, "PAPAYA_API_KEY", "PAPAYA_CLIENT_SECRET"),
+    env.PAYMENTSGATE_ACCOUNT_ID === undefined
       ? undefined
       : hostFor(
           PAYMENTSGATE_HOSTS.auth,
           env.PAYMENTSGATE_ENVIRONMENT,
           "PAYMENTSGATE_BASE_URL",
           env.PAYMENTSGATE_BASE_URL,
-        )) ??
-    (env.PAPAYA_API_KEY === undefined
+        ),
+    env.PAPAYA_API_KEY === undefined
       ? undefined
-      : hostFor(PAPAYA_HOSTS.auth, env.PAPAYA_ENVIRONMENT, "PAPAYA_BASE_URL", env.PAPAYA_BASE_URL))
-  );
+      : hostFor(PAPAYA_HOSTS.auth, env.PAPAYA_ENVIRONMENT, "PAPAYA_BASE_URL", env.PAPAYA_BASE_URL),
+  ];
+  for (const problem of more) if (problem !== undefined) problems.push(problem);
+  return problems;
+}
+
+/** One problem per field, the first found: a field that is wrong twice is reported once. */
+function schemaProblems(issues: readonly v.BaseIssue<unknown>[], prefix = ""): ConfigProblem[] {
+  const seen = new Set<string>();
+  const problems: ConfigProblem[] = [];
+  for (const issue of issues) {
+    const path = pathOf(issue);
+    const field = prefix === "" ? path : path === "(root)" ? prefix : `${prefix}${path}`;
+    if (seen.has(field)) continue;
+    seen.add(field);
+    problems.push({ field, problem: describe(issue) });
+  }
+  return problems;
 }
 
 function providers(env: Env): ProviderSettings {
@@ -191,7 +214,7 @@ export function parseBrokerConfig(env: object): ConfigResult {
     return { ok: false, failure: { field: pathOf(issue), problem: describe(issue) } };
   }
   const vars = parsed.output;
-  const problem = crossChecks(vars);
+  const [problem] = crossChecks(vars);
   if (problem !== undefined) return { ok: false, failure: problem };
   const clients = vars.BROKER_CLIENTS.map(toPolicy);
   return ok({
@@ -218,4 +241,65 @@ export function parseBrokerConfig(env: object): ConfigResult {
 /** The problem as one line: `BROKER_CLIENTS[0].maxLifetime must be at most 900 seconds`. */
 export function describeProblem(problem: ConfigProblem): string {
   return `${problem.field} ${problem.problem}`;
+}
+
+/**
+ * Every problem in a configuration, not only the first: each field that the schema refuses,
+ * then (when the schema accepts it all) the fields that disagree with each other. What
+ * `edgetoken check-config` prints; the broker itself stops at the first.
+ *
+ * @example
+ * for (const problem of configProblems(vars)) console.error(describeProblem(problem));
+ */
+export function configProblems(env: object): ConfigProblem[] {
+  const read = readVars(env);
+  if (!read.ok) return [read.failure];
+  const parsed = v.safeParse(EnvSchema, read.value);
+  if (!parsed.success) return schemaProblems(parsed.issues);
+  return crossChecks(parsed.output);
+}
+
+/**
+ * Every problem in a `BROKER_CLIENTS` value on its own (the JSON array, decoded), with fields
+ * named as the broker names them (`BROKER_CLIENTS[0].maxLifetime`).
+ *
+ * @example
+ * clientProblems(JSON.parse(text)); // [] when the broker would take it
+ */
+export function clientProblems(clients: unknown): ConfigProblem[] {
+  const parsed = v.safeParse(ClientsSchema, clients);
+  if (parsed.success) return duplicateIds(parsed.output, "BROKER_CLIENTS");
+  // An id given twice is worth knowing even while other fields are wrong.
+  const ids = Array.isArray(clients)
+    ? clients.map((client: unknown, index) => {
+        const id = (client as { id?: unknown } | null)?.id;
+        return typeof id === "string" ? id : `\u0000${index}`; // equal to no other
+      })
+    : [];
+  const problems = schemaProblems(parsed.issues, "BROKER_CLIENTS");
+  const [twice] = duplicateIds(
+    ids.map((id) => ({ id })),
+    "BROKER_CLIENTS",
+  );
+  if (twice !== undefined && !problems.some((problem) => problem.field === twice.field)) {
+    problems.push(twice);
+  }
+  return problems;
+}
+
+/**
+ * Every problem in a `BROKER_SIGNING_KEYS` value on its own (the JSON array, decoded), by the
+ * schema and a `kid` given twice. Whether each key's halves match takes Web Crypto:
+ * `importSigningKeys` checks that.
+ *
+ * @example
+ * signingKeyProblems(JSON.parse(text)); // [] when the schema takes it
+ */
+export function signingKeyProblems(keys: unknown): ConfigProblem[] {
+  const parsed = v.safeParse(SigningKeysSchema, keys);
+  if (!parsed.success) return schemaProblems(parsed.issues, "BROKER_SIGNING_KEYS");
+  const sameKid = duplicate(parsed.output.map((key) => key.kid));
+  return sameKid < 0
+    ? []
+    : [{ field: `BROKER_SIGNING_KEYS[${sameKid}].kid`, problem: `${MUST}be unique` }];
 }

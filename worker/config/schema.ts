@@ -120,6 +120,15 @@ const SigningJwkSchema = v.object({
   alg: v.optional(v.literal("ES256", `${MUST}be "ES256" when present`)),
 });
 
+/** `BROKER_SIGNING_KEYS`: P-256 private JWKs, the first signs. */
+export const SigningKeysSchema = v.pipe(
+  v.array(SigningJwkSchema),
+  v.minLength(1, `${MUST}hold at least one key`),
+);
+
+/** `BROKER_CLIENTS`: the clients, each with its policy. */
+export const ClientsSchema = v.array(ClientSchema);
+
 export const EnvSchema = v.object({
   ISSUER: v.optional(Issuer),
   // The demo checkout page's stand-in backend: which client it issues page tokens for.
@@ -127,10 +136,8 @@ export const EnvSchema = v.object({
     v.pipe(v.string(), v.regex(/^[A-Za-z0-9._~-]{1,128}$/, `${MUST}be a client id`)),
   ),
   BROKER_AUDIENCE: v.optional(Audience, "edgetoken"),
-  BROKER_CLIENTS: v.array(ClientSchema),
-  BROKER_SIGNING_KEYS: v.optional(
-    v.pipe(v.array(SigningJwkSchema), v.minLength(1, `${MUST}hold at least one key`)),
-  ),
+  BROKER_CLIENTS: ClientsSchema,
+  BROKER_SIGNING_KEYS: v.optional(SigningKeysSchema),
   BROKER_KEY_ROTATION_SECONDS: v.optional(wholeNumber(60, 365 * 86_400, "seconds"), 86_400),
   TOKEN_ENCRYPTION_KEY: v.pipe(
     v.string(),

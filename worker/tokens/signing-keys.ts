@@ -21,7 +21,7 @@ import {
 
 import * as v from "valibot";
 import type { KvNamespaceLike } from "../../src/index.ts";
-import type { PrivateSigningJwk } from "../config/config.ts";
+import type { ConfigProblem, PrivateSigningJwk } from "../config/config.ts";
 import { MAX_LIFETIME_SECONDS } from "../oauth/client-policy.ts";
 import { ok, type Result } from "../oauth/failure.ts";
 
@@ -72,6 +72,14 @@ async function matches(privateKey: CryptoKey, jwk: PrivateSigningJwk): Promise<b
 function keySet(signing: SigningKey, published: readonly PrivateSigningJwk[]): KeySet {
   const jwks = { keys: published.map(publicJwk) };
   return { signing, jwks, getKey: createLocalJWKSet(jwks) };
+}
+
+/** What `importSigningKeys`' failure means, as the broker and `edgetoken check-config` say it. */
+export function unusableSigningKey(index: number): ConfigProblem {
+  return {
+    field: `BROKER_SIGNING_KEYS[${index}]`,
+    problem: "must be a P-256 private key whose d matches x and y",
+  };
 }
 
 /**
@@ -152,14 +160,22 @@ export function prune(ring: KeyRing, now: number): KeyRing {
   };
 }
 
-async function generateKey(now: number): Promise<StoredKey> {
+/**
+ * A new P-256 private JWK whose `kid` is its RFC 7638 thumbprint: what a development key is, and
+ * what `edgetoken signing-key` prints for `BROKER_SIGNING_KEYS`.
+ */
+export async function generateSigningJwk(): Promise<PrivateSigningJwk> {
   const { privateKey } = await generateKeyPair("ES256", { extractable: true });
   const { x, y, d } = await exportJWK(privateKey);
   if (x === undefined || y === undefined || d === undefined) {
     throw new TypeError("the generated key did not export");
   }
   const kid = await calculateJwkThumbprint({ kty: "EC", crv: "P-256", x, y });
-  return { jwk: { kty: "EC", crv: "P-256", x, y, d, kid }, createdAt: now };
+  return { kty: "EC", crv: "P-256", x, y, d, kid };
+}
+
+async function generateKey(now: number): Promise<StoredKey> {
+  return { jwk: await generateSigningJwk(), createdAt: now };
 }
 
 function readRing(text: string | null): KeyRing | undefined {

@@ -101,6 +101,23 @@ function providerFor(config: BrokerConfig, scope: BrokerScope): Provider | undef
 }
 
 /**
+ * The scope's provider as the broker builds it from the configuration: undefined when its
+ * provider has no credentials, a problem naming its vars when the library refuses the settings
+ * (the library's message names the option, never a value). `edgetoken check-config` asks too.
+ */
+export function configuredProvider(
+  config: BrokerConfig,
+  scope: BrokerScope,
+): Result<Provider | undefined, ConfigProblem> {
+  try {
+    return ok(providerFor(config, scope));
+  } catch (error) {
+    const problem = isEdgeTokenError(error) ? error.message : "is invalid";
+    return { ok: false, failure: { field: `${VAR_PREFIX[providerOf(scope)]}_*`, problem } };
+  }
+}
+
+/**
  * A source per configured provider scope. A provider whose settings the library refuses is a
  * configuration problem naming its vars (the library's message names the option, never a value).
  */
@@ -119,13 +136,9 @@ export function createProviderTokens(
   const platform = resolveRuntime(runtime);
   const placements = new Map<BrokerScope, TokenPlacement>();
   for (const scope of SCOPES) {
-    let provider: Provider | undefined;
-    try {
-      provider = providerFor(config, scope);
-    } catch (error) {
-      const problem = isEdgeTokenError(error) ? error.message : "is invalid";
-      return { ok: false, failure: { field: `${VAR_PREFIX[providerOf(scope)]}_*`, problem } };
-    }
+    const built = configuredProvider(config, scope);
+    if (!built.ok) return built;
+    const provider = built.value;
     if (provider !== undefined) {
       // The lease makes one isolate in the fleet call the provider per scope (and spend a
       // PaymentsGate refresh token once); the others take its token from KV.

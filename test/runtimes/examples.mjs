@@ -1,0 +1,306 @@
+// The examples/ projects as a user runs them: copied into the folder where the packed tarball
+// was installed, pointed at the emulator — itself served by examples/emulator/serve.mjs from
+// the package — and run under Node, Bun, Deno and `wrangler dev`. Each check throws with the
+// reason. Everything listens on 127.0.0.1, on ports the system hands out, and is stopped.
+import { cp, mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { stripVTControlCharacters } from "node:util";
+import { run, startServer } from "./child.mjs";
+
+const SERVER_TIMEOUT_MS = 60_000;
+/** wrangler dev builds the Worker and starts workerd: slower on a busy two-core machine. */
+const WRANGLER_TIMEOUT_MS = 120_000;
+
+/** A port nothing listens on now. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
+    });
+  });
+}
+
+/**
+ * @param {unknown} condition
+ * @param {string} message
+ * @returns {asserts condition}
+ */
+function check(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+/** @param {string} what @param {{ ok: boolean, output: string, timedOut: boolean }} result */
+function exited(what, result) {
+  if (result.timedOut) throw new Error(`${what} timed out\n${result.output}`);
+  if (!result.ok) throw new Error(`${what} failed\n${result.output}`);
+  return result;
+}
+
+/**
+ * @param {string} url
+ * @param {RequestInit} [init]
+ */
+async function answer(url, init) {
+  const response = await fetch(url, { ...init, signal: AbortSignal.timeout(30_000) });
+  return { status: response.status, text: await response.text() };
+}
+
+/**
+ * A server example: started, asked, stopped whatever happens.
+ *
+ * @param {string} command
+ * @param {string[]} args
+ * @param {{ cwd: string, env: NodeJS.ProcessEnv, ready?: RegExp, timeoutMs?: number }} options
+ * @param {(origin: string) => Promise<void>} use
+ */
+async function serving(command, args, options, use) {
+  const port = await freePort();
+  const server = startServer(command, args, {
+    cwd: options.cwd,
+    env: { ...options.env, PORT: String(port) },
+    ready: options.ready ?? /listening on /,
+    timeoutMs: options.timeoutMs ?? SERVER_TIMEOUT_MS,
+  });
+  try {
+    await server.ready;
+    await use(`http://127.0.0.1:${port}`);
+  } catch (error) {
+    const text = error instanceof Error ? error.message : String(error);
+    throw new Error(`${text}\n--- its output ---\n${server.output().slice(-3000)}`);
+  } finally {
+    server.stop();
+  }
+}
+
+/**
+ * Runs every example against one emulator; `report(name, error?)` is called once per example.
+ *
+ * @param {{ root: string, folder: string, bin: (name: string) => string }} where
+ * @param {(name: string, error?: unknown) => void} report
+ */
+export async function runExamples({ root, folder, bin }, report) {
+  const examples = join(folder, "examples");
+  await cp(join(root, "examples"), examples, { recursive: true });
+  const emulatorPort = await freePort();
+  const emulator = startServer(process.execPath, ["emulator/serve.mjs"], {
+    cwd: examples,
+    env: { ...process.env, PORT: String(emulatorPort) },
+    ready: /emulator on /,
+    timeoutMs: SERVER_TIMEOUT_MS,
+  });
+  const EMULATOR = `http://127.0.0.1:${emulatorPort}`;
+  const env = { ...process.env, EMULATOR_URL: EMULATOR };
+  const calls = async () => JSON.parse((await answer(`${EMULATOR}/_emulator/calls`)).text);
+  const reset = () =>
+    answer(`${EMULATOR}/_emulator/reset`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    });
+
+  /** @type {Array<[string, () => Promise<void>]>} */
+  const checks = [
+    [
+      "emulator/serve.mjs (node)",
+      async () => {
+        const index = await answer(`${EMULATOR}/`);
+        check(index.status === 200, `GET / answered ${index.status}`);
+        check(index.text.includes("/ipospays/"), "the index does not list the iPOSpays endpoints");
+      },
+    ],
+    [
+      "emulator/in-code.mjs (node)",
+      async () => {
+        const result = exited(
+          "node in-code.mjs",
+          await run(process.execPath, ["emulator/in-code.mjs"], {
+            cwd: examples,
+            timeoutMs: SERVER_TIMEOUT_MS,
+          }),
+        );
+        check(
+          result.stdout.includes("'POST /ipospays/v1/authenticate-token': 4"),
+          `expected 4 generate calls (two 503s retried), got:\n${result.output}`,
+        );
+      },
+    ],
+    [
+      "emulator/three-providers.mjs (node)",
+      async () => {
+        const result = exited(
+          "node three-providers.mjs",
+          await run(process.execPath, ["emulator/three-providers.mjs"], {
+            cwd: examples,
+            env,
+            timeoutMs: SERVER_TIMEOUT_MS,
+          }),
+        );
+        const lines = result.stdout.trim().split("\n");
+        check(lines[0]?.startsWith("200 ") && result.stdout.includes("Successful"), result.output);
+        check(lines.at(-2) === "200" && lines.at(-1) === "200", result.output);
+      },
+    ],
+    [
+      "node/backend.mjs (node)",
+      () =>
+        serving(process.execPath, ["node/backend.mjs"], { cwd: examples, env }, async (origin) => {
+          await reset();
+          for (const amount of [1250, 990]) {
+            const paid = await answer(`${origin}/pay`, {
+              method: "POST",
+              body: JSON.stringify({ amount }),
+            });
+            check(paid.status === 200, `POST /pay answered ${paid.status}: ${paid.text}`);
+            const body = JSON.parse(paid.text);
+            check(body.iposhpresponse?.responseCode === "200", paid.text);
+            check(body.iposhpresponse?.amount === amount, paid.text);
+          }
+          const refused = await answer(`${origin}/pay`, { method: "POST", body: '{"amount":-5}' });
+          check(refused.status === 400, `a negative amount answered ${refused.status}`);
+          const counted = await calls();
+          check(
+            counted["POST /ipospays/v1/authenticate-token"] === 1,
+            `two payments, one token: ${JSON.stringify(counted)}`,
+          );
+        }),
+    ],
+    [
+      "bun/server.ts (bun)",
+      () =>
+        serving(
+          bin("bun"),
+          ["--no-install", "bun/server.ts"],
+          { cwd: examples, env },
+          async (origin) => {
+            const payments = await answer(`${origin}/payments`);
+            check(payments.status === 200, `GET /payments answered ${payments.status}`);
+            check(JSON.parse(payments.text).payments !== undefined, payments.text);
+            check(
+              (await answer(`${origin}/elsewhere`)).status === 404,
+              "GET /elsewhere was not 404",
+            );
+          },
+        ),
+    ],
+    ["deno/main.ts (deno)", () => denoExample(bin("deno"), examples, env)],
+    ["workers-kv (wrangler dev)", () => workersExample(bin("wrangler"), examples, EMULATOR, calls)],
+  ];
+  try {
+    await emulator.ready;
+    for (const [name, example] of checks) {
+      try {
+        await example();
+        report(name);
+      } catch (error) {
+        report(name, error);
+      }
+    }
+  } catch (error) {
+    for (const [name] of checks) report(name, error);
+  } finally {
+    emulator.stop();
+  }
+}
+
+/**
+ * Twice: the first run obtains the token from PaymentsGate and keeps it in Deno KV, the second
+ * adopts it from there. Type-checked with Deno's own types (`--check`), in a Deno folder of its
+ * own so the KV database is this run's.
+ *
+ * @param {string} deno
+ * @param {string} examples
+ * @param {NodeJS.ProcessEnv} env
+ */
+async function denoExample(deno, examples, env) {
+  const denoDir = await mkdtemp(join(tmpdir(), "edgetoken-deno-"));
+  try {
+    const args = [
+      "run",
+      "--check",
+      "--unstable-kv",
+      "--no-config", // the folder's node_modules, not this repository's deno.json
+      "--node-modules-dir=manual",
+      "--no-lock",
+      "--no-prompt",
+      "--allow-net=127.0.0.1",
+      "--allow-env",
+      `--allow-read=${join(examples, "..")},${denoDir}`,
+      `--allow-write=${denoDir}`,
+      "deno/main.ts",
+    ];
+    const options = { cwd: examples, env: { ...env, DENO_DIR: denoDir }, timeoutMs: 120_000 };
+    // Deno colours console.log whatever NO_COLOR says when FORCE_COLOR is set at all.
+    const plain = stripVTControlCharacters;
+    const first = exited("deno run main.ts", await run(deno, args, options));
+    check(plain(first.stdout).includes("token from the provider"), first.output);
+    check(/^200 .*created/m.test(plain(first.stdout)), first.output);
+    const second = exited("deno run main.ts, again", await run(deno, args, options));
+    check(plain(second.stdout).includes("token from the store"), `not adopted:\n${second.output}`);
+    check(/^200 .*created/m.test(plain(second.stdout)), second.output);
+  } finally {
+    await rm(denoDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The Worker under `wrangler dev` with local KV: two payments, one auth call; its secrets in a
+ * `.dev.vars` made from the committed example, its vars pointed at this run's emulator.
+ *
+ * @param {string} wrangler
+ * @param {string} examples
+ * @param {string} emulator
+ * @param {() => Promise<Record<string, number>>} calls
+ */
+async function workersExample(wrangler, examples, emulator, calls) {
+  const project = join(examples, "workers-kv");
+  await cp(join(project, ".dev.vars.example"), join(project, ".dev.vars"));
+  const inspector = await freePort();
+  const port = await freePort();
+  const before = (await calls())["POST /ipospays/v1/authenticate-token"] ?? 0;
+  const server = startServer(
+    wrangler,
+    [
+      "dev",
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--inspector-port",
+      String(inspector),
+      "--var",
+      `IPOSPAYS_BASE_URL:${emulator}/ipospays`,
+      "--var",
+      `TRANSACT_URL:${emulator}/ipospays/api/v3/iposTransact`,
+    ],
+    {
+      cwd: project,
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "1" },
+      ready: /Ready on http/,
+      timeoutMs: WRANGLER_TIMEOUT_MS,
+    },
+  );
+  try {
+    await server.ready;
+    for (const amount of [1250, 990]) {
+      const paid = await answer(`http://127.0.0.1:${port}/`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ amount }),
+      });
+      check(paid.status === 200, `POST / answered ${paid.status}: ${paid.text}`);
+      check(JSON.parse(paid.text).iposhpresponse?.amount === amount, paid.text);
+    }
+    const after = (await calls())["POST /ipospays/v1/authenticate-token"] ?? 0;
+    check(after - before === 1, `two payments made ${after - before} auth calls`);
+  } catch (error) {
+    const text = error instanceof Error ? error.message : String(error);
+    throw new Error(`${text}\n--- wrangler dev ---\n${server.output().slice(-3000)}`);
+  } finally {
+    server.stop();
+  }
+}
