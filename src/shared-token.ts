@@ -79,14 +79,24 @@ export class SharedToken {
 
   /**
    * Drops the stored token if it is still `value` (the one this source had): another instance
-   * may have stored a newer one meanwhile, which must stay. KV has no compare-and-swap, so this
-   * is read-compare-delete — best effort: a token stored between the read and the delete is
-   * still lost (it costs that instance one auth call, never a wrong token).
+   * may have stored a newer one meanwhile, which must stay. A store that can compare and delete
+   * in one step (`deleteIf`, Redis) does it; KV has no compare-and-swap, so there it is
+   * read-compare-delete — best effort: a token stored between the read and the delete is still
+   * lost (it costs that instance one auth call, never a wrong token).
    */
   async delete(value: string): Promise<void> {
     const store = this.#store;
     if (store === undefined) return;
     const key = await this.#key();
+    const deleteIf = store.deleteIf?.bind(store);
+    if (deleteIf !== undefined) {
+      try {
+        await this.#bounded(() => deleteIf(key, value));
+      } catch {
+        this.#cache.emit({ type: "store_failed", operation: "delete" });
+      }
+      return;
+    }
     let stored: Token | undefined;
     try {
       stored = await this.#bounded(() => store.get(key));
