@@ -157,18 +157,25 @@ export class SharedToken {
       report(state === "busy" ? "timed_out" : "unavailable");
       return this.#obtainAndStore(key, newer, signal, "none");
     }
-    report("held");
-    // Held: a stored token older than the one the last holder settled on is a stale read. A
-    // settled time ahead of our clock tells nothing (another clock): it is not held against us.
-    const settledOf = lease.settled?.bind(lease);
-    const told =
-      settledOf === undefined
-        ? undefined
-        : await this.#bounded(() => settledOf(key)).catch(() => undefined);
-    const settled = told !== undefined && told <= this.#runtime.now() ? told : undefined;
     let settledAt: number | undefined;
     try {
-      const token = await this.#obtainAndStore(key, newer, signal, settled ?? "held");
+      // Held — but the last holder may have stored its token and let go between our last look
+      // at the store and our taking the lease: look once more, or we would obtain it twice.
+      const seen = await this.#fromStore(key);
+      if (seen.ready !== undefined) {
+        report("adopted");
+        return seen.ready;
+      }
+      report("held");
+      // A stored token older than the one the last holder settled on is a stale read. A settled
+      // time ahead of our clock tells nothing (another clock): it is not held against us.
+      const settledOf = lease.settled?.bind(lease);
+      const told =
+        settledOf === undefined
+          ? undefined
+          : await this.#bounded(() => settledOf(key)).catch(() => undefined);
+      const settled = told !== undefined && told <= this.#runtime.now() ? told : undefined;
+      const token = await this.#obtainAndStore(key, seen.newer ?? newer, signal, settled ?? "held");
       settledAt = token.obtainedAt;
       return token;
     } finally {
