@@ -132,7 +132,12 @@ async function settle(limitMs = 15_000) {
 }
 
 /**
- * @typedef {{ provider: keyof typeof PROVIDERS, adapter: "node" | "upstash" }} SourceSpec
+ * @typedef {{
+ *   provider: keyof typeof PROVIDERS,
+ *   adapter: "node" | "upstash",
+ *   name?: string,
+ *   from?: number,
+ * }} SourceSpec  `from`: the time of its first request (a process that starts late, cold)
  * @typedef {{ type: string, [name: string]: any }} Message
  */
 
@@ -196,14 +201,18 @@ async function start(message) {
 async function step(message) {
   at = message.at;
   const started = performance.now();
-  const gets = sources.map(async (entry, index) => {
+  const due = sources.filter((entry) => (entry.spec.from ?? 0) <= at);
+  const gets = due.map(async (entry) => {
     const begun = performance.now();
+    const name = entry.spec.name ?? `${entry.spec.provider}/${entry.spec.adapter}`;
+    const cold = entry.first;
     try {
       const token = await entry.source.get();
       entry.first = false;
       const left = token.expiresAt - now();
       return {
-        index,
+        name,
+        cold,
         ok: true,
         ms: performance.now() - begun,
         expired: !(left > 0),
@@ -211,7 +220,8 @@ async function step(message) {
       };
     } catch (error) {
       return {
-        index,
+        name,
+        cold,
         ok: false,
         ms: performance.now() - begun,
         code: error?.code ?? String(error),

@@ -11,8 +11,18 @@ export const HOUR = 60 * MINUTE;
 export const T0 = Date.UTC(2026, 0, 1);
 
 /**
- * @typedef {{ provider: "paymentsgate" | "papaya", adapter: "node" | "upstash" }} SourceSpec
- * @typedef {{ ok: boolean, ms: number, expired?: boolean, belowFloor?: boolean, code?: string }} GetResult
+ * @typedef {{
+ *   provider: "paymentsgate" | "papaya",
+ *   adapter: "node" | "upstash",
+ *   name?: string,
+ *   from?: number,
+ * }} SourceSpec  `from`: the time of its first request (a process that starts late, cold)
+ * @typedef {{ sources: SourceSpec[], offlineQueue?: boolean }} ChildSpec  `offlineQueue`: leave
+ *   node-redis's offline queue on (its default), instead of `disableOfflineQueue: true`
+ * @typedef {{
+ *   name: string, cold: boolean, ok: boolean, ms: number,
+ *   expired?: boolean, belowFloor?: boolean, code?: string,
+ * }} GetResult
  */
 
 /** One child process, spoken to by request and answer. */
@@ -47,14 +57,13 @@ function spawnChild() {
 
 /**
  * @param {{
- *   groups: SourceSpec[][],
+ *   groups: ChildSpec[],
  *   redisUrl: string,
  *   upstash: { url: string, token: string },
  *   emulatorUrl: string,
  *   options: Record<string, number>,
  *   at: number,
  *   prefix: string,
- *   offlineQueue?: boolean,
  *   automaticDeserialization?: boolean,
  * }} config
  */
@@ -67,7 +76,7 @@ export async function startFleet(config) {
   process.on("exit", stopAll);
   await Promise.all(
     children.map(({ ask }, index) =>
-      ask({ type: "start", ...shared, sources: groups[index], seed: index + 1 }),
+      ask({ type: "start", ...shared, ...groups[index], seed: index + 1 }),
     ),
   );
   const totals = {

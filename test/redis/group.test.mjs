@@ -62,7 +62,7 @@ test("a group of processes on one Redis makes the auth calls of one source alone
   ];
   const started = performance.now();
   const fleet = await startFleet({
-    groups: Array.from({ length: PROCESSES }, () => perProcess),
+    groups: Array.from({ length: PROCESSES }, () => ({ sources: perProcess })),
     redisUrl: redis.url,
     upstash: { url: shim.url, token: shim.token },
     emulatorUrl: emulator.url,

@@ -32,7 +32,11 @@ function readBody(request) {
  * @param {number} [port] 0: any free port
  */
 export async function startUpstashShim(redisUrl, port = 0) {
-  const redis = createClient({ url: redisUrl, disableOfflineQueue: true });
+  const redis = createClient({
+    url: redisUrl,
+    disableOfflineQueue: true,
+    socket: { reconnectStrategy: () => 100 },
+  });
   redis.on("error", () => {}); // down is an answer (503), not a crash
   await redis.connect();
   const token = `shim-${crypto.randomUUID()}`;
