@@ -15,8 +15,9 @@ import type { EdgeTokenErrorCode } from "./errors.ts";
  *   `deadlineMs`; the source went on without it;
  * - `lease`: the source needed the provider and asked the lease (only with a `lease`), after
  *   `ms`: it `held` it and calls the provider; another instance's token reached the store while
- *   it waited (`adopted`); the lease stayed busy past `leaseMs` (`timed_out`) or its service
- *   failed (`unavailable`), and the source went on without it (spending no rotating handle).
+ *   it waited, or just before it took the lease (`adopted`); the lease stayed busy past
+ *   `leaseMs` (`timed_out`) or its service failed (`unavailable`), and the source went on
+ *   without it (spending no rotating handle).
  *
  * @example
  * createTokenSource(provider, {

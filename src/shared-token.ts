@@ -79,14 +79,24 @@ export class SharedToken {
 
   /**
    * Drops the stored token if it is still `value` (the one this source had): another instance
-   * may have stored a newer one meanwhile, which must stay. KV has no compare-and-swap, so this
-   * is read-compare-delete — best effort: a token stored between the read and the delete is
-   * still lost (it costs that instance one auth call, never a wrong token).
+   * may have stored a newer one meanwhile, which must stay. A store that can compare and delete
+   * in one step (`deleteIf`, Redis) does it; KV has no compare-and-swap, so there it is
+   * read-compare-delete — best effort: a token stored between the read and the delete is still
+   * lost (it costs that instance one auth call, never a wrong token).
    */
   async delete(value: string): Promise<void> {
     const store = this.#store;
     if (store === undefined) return;
     const key = await this.#key();
+    const deleteIf = store.deleteIf?.bind(store);
+    if (deleteIf !== undefined) {
+      try {
+        await this.#bounded(() => deleteIf(key, value));
+      } catch {
+        this.#cache.emit({ type: "store_failed", operation: "delete" });
+      }
+      return;
+    }
     let stored: Token | undefined;
     try {
       stored = await this.#bounded(() => store.get(key));
@@ -147,18 +157,25 @@ export class SharedToken {
       report(state === "busy" ? "timed_out" : "unavailable");
       return this.#obtainAndStore(key, newer, signal, "none");
     }
-    report("held");
-    // Held: a stored token older than the one the last holder settled on is a stale read. A
-    // settled time ahead of our clock tells nothing (another clock): it is not held against us.
-    const settledOf = lease.settled?.bind(lease);
-    const told =
-      settledOf === undefined
-        ? undefined
-        : await this.#bounded(() => settledOf(key)).catch(() => undefined);
-    const settled = told !== undefined && told <= this.#runtime.now() ? told : undefined;
     let settledAt: number | undefined;
     try {
-      const token = await this.#obtainAndStore(key, newer, signal, settled ?? "held");
+      // Held — but the last holder may have stored its token and let go between our last look
+      // at the store and our taking the lease: look once more, or we would obtain it twice.
+      const seen = await this.#fromStore(key);
+      if (seen.ready !== undefined) {
+        report("adopted");
+        return seen.ready;
+      }
+      report("held");
+      // A stored token older than the one the last holder settled on is a stale read. A settled
+      // time ahead of our clock tells nothing (another clock): it is not held against us.
+      const settledOf = lease.settled?.bind(lease);
+      const told =
+        settledOf === undefined
+          ? undefined
+          : await this.#bounded(() => settledOf(key)).catch(() => undefined);
+      const settled = told !== undefined && told <= this.#runtime.now() ? told : undefined;
+      const token = await this.#obtainAndStore(key, seen.newer ?? newer, signal, settled ?? "held");
       settledAt = token.obtainedAt;
       return token;
     } finally {

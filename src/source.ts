@@ -177,8 +177,9 @@ export class TokenSource {
 
   /**
    * Drops the cached token here, and in the store if the stored one is still the same (a newer
-   * token another instance stored meanwhile stays: read, compare, delete — best effort, as KV
-   * has no compare-and-swap). The next `get()` obtains a new one.
+   * token another instance stored meanwhile stays: compare-and-delete in one step where the
+   * store can (`deleteIf`, Redis), else read, compare, delete — best effort, as KV has no
+   * compare-and-swap). The next `get()` obtains a new one.
    */
   async invalidate(): Promise<void> {
     const entry = this.#entry;

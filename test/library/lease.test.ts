@@ -112,6 +112,42 @@ describe("token sources with a lease", () => {
     expect(new Set(tokens.map((token) => token.value)).size).toBe(1);
   });
 
+  it("a holder looks in the store once more before calling: the previous holder may have just stored", async () => {
+    const clock = new Clock();
+    const server = new FakeServer({ clock });
+    const objects = createDurableObjectLease(leaseObjects());
+    const store = createKvStore(env.TOKENS, { now: clock.now });
+    // B read the store (empty) and asks for the lease; its answer arrives only after A has
+    // taken the lease, obtained, stored and let go — B then holds a free lease and a stale view.
+    let open: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    let asked: () => void = () => {};
+    const bAsked = new Promise<void>((resolve) => {
+      asked = resolve;
+    });
+    const late: TokenLease = {
+      acquire: async (key, holder, now, until) => {
+        asked();
+        await gate;
+        return objects.acquire(key, holder, now, until);
+      },
+      release: (key, holder, settled) => objects.release(key, holder, settled),
+      settled: (key) => objects.settled?.(key) ?? Promise.resolve(undefined),
+    };
+    const runtime = { fetch: server.fetch, now: clock.now, random: () => 0 };
+    const provider = doubleProvider({ scope: "lease-recheck" });
+    const a = createTokenSource(provider, { store, lease: objects, runtime });
+    const b = createTokenSource(provider, { store, lease: late, runtime });
+    const fromB = b.get();
+    await bAsked;
+    const fromA = await a.get();
+    open();
+    expect((await fromB).value).toBe(fromA.value);
+    expect(server.tokenCalls).toBe(1);
+  });
+
   it("a lease service that fails does not stop tokens", async () => {
     const clock = new Clock();
     const server = new FakeServer({ clock });

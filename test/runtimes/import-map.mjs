@@ -46,11 +46,15 @@ async function javascriptFiles(dir) {
     .map((entry) => join(entry.parentPath, entry.name));
 }
 
-/** `import … from "x"`, `export … from "x"`, `import "x"` and `import("x")`, bare ones only. */
+/**
+ * `import … from "x"`, `export … from "x"`, `import "x"` and `import("x")`, bare ones only — in
+ * the code, not in comments (a doc comment's `@example` may import a package the code does not).
+ */
 function bareImports(/** @type {string} */ source) {
   const found = [];
+  const code = source.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
   const pattern = /(?:\bfrom\s*|\bimport\s*\(?\s*)["']([^"'./][^"']*)["']/g;
-  for (const match of source.matchAll(pattern)) {
+  for (const match of code.matchAll(pattern)) {
     const specifier = /** @type {string} */ (match[1]);
     if (!specifier.startsWith("node:")) found.push(specifier);
   }

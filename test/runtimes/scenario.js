@@ -4,6 +4,7 @@
 import { createTokenSource, ipospays } from "edgetoken";
 import { readBrokerRefusal } from "edgetoken/broker";
 import { createEmulator } from "edgetoken/emulator";
+import { createRedisStore, fromUpstash } from "edgetoken/redis";
 
 const START = Date.parse("2026-01-01T00:00:00Z");
 const MINUTE = 60_000;
@@ -124,5 +125,24 @@ export async function smoke() {
     refusal?.code === "rate_limited" && refusal.retryAfterSeconds === 7,
     `edgetoken/broker read ${JSON.stringify(refusal)}`,
   );
-  return `generate 1, refresh 1, Transact 2 (200, 200); 401 in backoff renewed; silent provider: timeout in ${took} ms; broker refusal read`;
+  // edgetoken/redis loads and runs here too (Upstash's client is fetch only): a token through
+  // the store and back, over a client that keeps strings in a Map and decodes JSON the way
+  // @upstash/redis does by default.
+  /** @type {Map<string, string>} */
+  const kept = new Map();
+  const store = createRedisStore(
+    fromUpstash({
+      get: async (key) => {
+        const text = kept.get(key);
+        return text === undefined ? null : JSON.parse(text);
+      },
+      set: async (key, value) => kept.set(key, value),
+      eval: async () => 0,
+    }),
+    { now },
+  );
+  await store.set("smoke", second);
+  const back = await store.get("smoke");
+  check(back?.value === second.value, "edgetoken/redis did not give the stored token back");
+  return `generate 1, refresh 1, Transact 2 (200, 200); 401 in backoff renewed; silent provider: timeout in ${took} ms; broker refusal read; redis store round trip`;
 }

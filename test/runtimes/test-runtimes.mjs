@@ -89,6 +89,7 @@ async function inChromium(folder) {
     "edgetoken",
     "edgetoken/broker",
     "edgetoken/emulator",
+    "edgetoken/redis",
   ]);
   const server = await serveFolder(folder, { "/": smokePage(map) });
   try {
