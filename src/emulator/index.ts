@@ -1,3 +1,4 @@
 export { DEFAULT_ACCOUNTS, type EmulatorAccounts } from "./accounts.ts";
 export { createEmulator, type Emulator, type EmulatorOptions } from "./emulator.ts";
 export type { EndpointKind, Fault, ProviderName } from "./faults.ts";
+export type { TokenProblem } from "./tokens.ts";
