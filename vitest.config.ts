@@ -13,6 +13,8 @@ export default defineConfig({
   ],
   test: {
     include: ["test/**/*.test.ts"],
+    // The broker fuzz's size and seed (test/broker/fuzz.test.ts): FUZZ_RUNS=100000 npm test.
+    provide: { fuzz: { runs: process.env.FUZZ_RUNS ?? "", seed: process.env.FUZZ_SEED ?? "" } },
     // Run by Deno from `npm run test:runtimes`, not by vitest in workerd.
     exclude: [...configDefaults.exclude, "test/runtimes/**"],
   },
