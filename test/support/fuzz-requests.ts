@@ -13,14 +13,26 @@ import fc from "fast-check";
 import { SCOPES } from "../../worker/oauth/scopes.ts";
 import { AUDIENCE, PAYMENTS_API, PAYROLL, SHOP, type TestClient } from "./broker.ts";
 
+/** How parameters become a body: a form in some client's spelling, JSON, or multipart. */
+export type Encoding = FormStyle | "json" | "multipart";
+
 export type FuzzBody =
   | { kind: "none" }
   | { kind: "text"; text: string }
   | { kind: "bytes"; bytes: Uint8Array }
-  /** UTF-16 little-endian, with or without a byte-order mark. */
-  | { kind: "utf16"; text: string; bom: boolean }
-  /** Sent in chunks without a Content-Length, as a streaming client would. */
-  | { kind: "stream"; text: string; chunk: number };
+  /**
+   * Parameters, encoded when the request is built (after `@@name@@` is filled in): as UTF-8
+   * text, as UTF-16 little-endian (with or without a byte-order mark), or streamed in chunks
+   * without a Content-Length; `pad` bytes of `&pad=aaa…` after them.
+   */
+  | {
+      kind: "params";
+      params: Params;
+      encoding: Encoding;
+      wire: "text" | "utf16" | "utf16-bom" | "stream";
+      chunk: number;
+      pad: number;
+    };
 
 export interface FuzzRequest {
   /** What the generator meant it to be (a grant type, say), for the tally. */
@@ -283,7 +295,11 @@ export function nearlyValid(spec: ParamSpec): fc.Arbitrary<Params> {
         parameterName.chain((name) => fc.tuple(fc.constant(name), parameterValue(name))),
         { maxLength: 3 },
       ),
-      repeated: fc.option(fc.nat(), { freq: 3 }),
+      // One time in four, a parameter twice.
+      repeated: fc.oneof(
+        { arbitrary: fc.constant(null), weight: 3 },
+        { arbitrary: fc.nat(), weight: 1 },
+      ),
       order: fc.nat(),
     })
     .map(({ params: base, dropped, replaced, added, repeated, order }) => {
@@ -400,59 +416,37 @@ export const contentType: fc.Arbitrary<string | null> = fc.oneof(
 
 /** A body for these parameters: encoded some way, or not them at all. */
 export function bodyFor(params: fc.Arbitrary<Params>, limitBytes: number): fc.Arbitrary<FuzzBody> {
-  const style = fc.oneof(
-    { arbitrary: fc.constant<FormStyle>("standard"), weight: 6 },
+  const encoding = fc.oneof(
+    { arbitrary: fc.constant<Encoding>("standard"), weight: 24 },
     {
-      arbitrary: fc.constantFrom<FormStyle>(
+      arbitrary: fc.constantFrom<Encoding>(
         "raw",
         "every-byte",
         "double",
         "plus-for-space",
         "lowercase-hex",
       ),
-      weight: 2,
+      weight: 8,
     },
+    { arbitrary: fc.constant<Encoding>("json"), weight: 3 },
+    { arbitrary: fc.constant<Encoding>("multipart"), weight: 1 },
+  );
+  const wire = fc.oneof(
+    { arbitrary: fc.constant("text" as const), weight: 12 },
+    { arbitrary: fc.constantFrom("utf16" as const, "utf16-bom" as const), weight: 1 },
+    { arbitrary: fc.constant("stream" as const), weight: 1 },
+  );
+  // Past the endpoint's limit now and then, by a little or by a lot.
+  const pad = fc.oneof(
+    { arbitrary: fc.constant(0), weight: 16 },
+    { arbitrary: fc.integer({ min: limitBytes, max: 2 * limitBytes }), weight: 1 },
   );
   return fc.oneof(
     {
       arbitrary: fc
-        .tuple(params, style)
-        .map(([p, s]): FuzzBody => ({ kind: "text", text: encodeForm(p, s) })),
-      weight: 24,
-    },
-    {
-      arbitrary: params.map(
-        (p): FuzzBody => ({ kind: "text", text: JSON.stringify(Object.fromEntries(p)) }),
-      ),
-      weight: 2,
-    },
-    {
-      arbitrary: params.map((p): FuzzBody => ({ kind: "text", text: multipart(p, "fuzz") })),
-      weight: 1,
-    },
-    {
-      arbitrary: fc
-        .tuple(params, fc.boolean())
-        .map(([p, bom]): FuzzBody => ({ kind: "utf16", text: encodeForm(p, "standard"), bom })),
-      weight: 1,
-    },
-    {
-      arbitrary: fc
-        .tuple(params, fc.integer({ min: 1, max: 64 }))
-        .map(
-          ([p, chunk]): FuzzBody => ({ kind: "stream", text: encodeForm(p, "standard"), chunk }),
-        ),
-      weight: 1,
-    },
-    {
-      // Past the endpoint's limit, by a little or by a lot.
-      arbitrary: fc
-        .tuple(params, fc.integer({ min: 1, max: limitBytes }), fc.boolean())
-        .map(([p, over, streamed]): FuzzBody => {
-          const text = `${encodeForm(p, "standard")}&pad=${"a".repeat(limitBytes + over)}`;
-          return streamed ? { kind: "stream", text, chunk: 4096 } : { kind: "text", text };
-        }),
-      weight: 1,
+        .record({ params, encoding, wire, chunk: fc.integer({ min: 1, max: 4096 }), pad })
+        .map((body): FuzzBody => ({ kind: "params", ...body })),
+      weight: 30,
     },
     {
       arbitrary: fc
@@ -463,6 +457,14 @@ export function bodyFor(params: fc.Arbitrary<Params>, limitBytes: number): fc.Ar
     { arbitrary: junk.map((text): FuzzBody => ({ kind: "text", text })), weight: 1 },
     { arbitrary: fc.constant<FuzzBody>({ kind: "none" }), weight: 1 },
   );
+}
+
+/** The parameters as the body's text. */
+function encodeParams(params: Params, encoding: Encoding, pad: number): string {
+  const padding = pad === 0 ? "" : `&pad=${"a".repeat(pad)}`;
+  if (encoding === "json") return JSON.stringify(Object.fromEntries(params)) + padding;
+  if (encoding === "multipart") return multipart(params, "fuzz") + padding;
+  return encodeForm(params, encoding) + padding;
 }
 
 // ---- headers ------------------------------------------------------------------------------
@@ -497,7 +499,8 @@ export const basicHeader: fc.Arbitrary<string> = fc
       { arbitrary: fc.constantFrom("", "wrong", `${SHOP.secret} `), weight: 1 },
       { arbitrary: junk, weight: 1 },
     ),
-    id: fc.option(junk, { freq: 8 }),
+    // Mostly the client's own id; one time in eight, junk.
+    id: fc.oneof({ arbitrary: fc.constant(null), weight: 7 }, { arbitrary: junk, weight: 1 }),
     encoding: fc.constantFrom(
       "form",
       "raw",
@@ -831,9 +834,16 @@ export function build(origin: string, request: FuzzRequest, kit: Kit): Request |
   const { body: spec } = request;
   if (spec.kind === "text") body = fill(spec.text, kit);
   else if (spec.kind === "bytes") body = spec.bytes;
-  else if (spec.kind === "utf16") body = utf16Bytes(fill(spec.text, kit), spec.bom);
-  else if (spec.kind === "stream")
-    body = stream(new TextEncoder().encode(fill(spec.text, kit)), spec.chunk);
+  else if (spec.kind === "params") {
+    const params: Params = spec.params.map(([name, value]) => [fill(name, kit), fill(value, kit)]);
+    const text = encodeParams(params, spec.encoding, spec.pad);
+    if (spec.wire === "text") body = text;
+    else if (spec.wire === "stream") {
+      const bytes = new TextEncoder().encode(text);
+      // At most 64 chunks: enough to split every field, few enough to stay fast.
+      body = stream(bytes, Math.max(spec.chunk, Math.ceil(bytes.length / 64)));
+    } else body = utf16Bytes(text, spec.wire === "utf16-bom");
+  }
   const upper = request.method.toUpperCase();
   if (upper === "GET" || upper === "HEAD") body = undefined;
   try {
@@ -849,11 +859,17 @@ export function build(origin: string, request: FuzzRequest, kit: Kit): Request |
 
 /** A request in a line, for a failure report: tokens and secrets stay placeholders. */
 export function summarize(request: FuzzRequest): string {
+  const short = (text: string) =>
+    JSON.stringify(text.length > 300 ? `${text.slice(0, 300)}…+${text.length - 300}` : text);
+  const { body: spec } = request;
   const body =
-    request.body.kind === "bytes"
-      ? `bytes(${request.body.bytes.length})`
-      : request.body.kind === "none"
+    spec.kind === "bytes"
+      ? `bytes(${spec.bytes.length})`
+      : spec.kind === "none"
         ? "none"
-        : `${request.body.kind}(${JSON.stringify(request.body.text.slice(0, 300))}${request.body.text.length > 300 ? `…+${request.body.text.length - 300}` : ""})`;
-  return `${request.method} ${request.target.slice(0, 200)} ${JSON.stringify(request.headers.map(([n, v]) => [n, v.slice(0, 120)]))} body=${body}`;
+        : spec.kind === "text"
+          ? `text(${short(spec.text)})`
+          : `${spec.encoding}/${spec.wire}${spec.pad === 0 ? "" : `+pad ${spec.pad}`}(${short(JSON.stringify(spec.params))})`;
+  const headers = request.headers.map(([name, value]) => [name, value.slice(0, 120)]);
+  return `${request.method} ${request.target.slice(0, 200)} ${JSON.stringify(headers)} body=${body}`;
 }
