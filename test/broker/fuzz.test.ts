@@ -430,22 +430,21 @@ beforeEach(() => {
 });
 
 afterAll(() => {
-  console.info(`broker fuzz: seed ${SEED}, ${RUNS} requests per endpoint`);
+  console.info(`broker fuzz: seed ${SEED} (endpoint i: seed + i), ${RUNS} requests per endpoint`);
   for (const [name, tally] of tallies) {
+    const answered = tally.sent - tally.unbuildable;
     const limited = tally.status["429"] ?? 0;
     console.info(
       JSON.stringify({
         endpoint: name,
-        sent: tally.sent,
-        unbuildable: tally.unbuildable,
+        generated: tally.sent,
+        answered,
         upstream: tally.upstream,
         rate_limited: limited,
-        others: tally.sent - limited,
+        others: answered - limited,
         status: tally.status,
+        errors: Object.entries(tally.errors).sort((a, b) => b[1] - a[1]),
         labels: tally.labels,
-        errors: Object.entries(tally.errors)
-          .sort((a, b) => b[1] - a[1])
-          .slice(0, 12),
       }),
     );
   }
@@ -525,7 +524,8 @@ async function fuzz(endpoint: Endpoint, seed: number): Promise<Tally> {
       }
     }
   });
-  await fc.assert(property, { seed, numRuns: Math.ceil(RUNS / BATCH) });
+  // A batch more than RUNS needs, for the few requests the platform refuses to build.
+  await fc.assert(property, { seed, numRuns: Math.ceil(RUNS / BATCH) + 1 });
   return tally;
 }
 
@@ -596,7 +596,10 @@ describe("the fuzz's checks", () => {
 describe(`broker fuzz (seed ${SEED}, ${RUNS} requests per endpoint)`, () => {
   for (const [index, endpoint] of ENDPOINTS.entries()) {
     it(`${endpoint.name}: never a 5xx, every 4xx RFC-shaped`, { timeout: 600_000 }, async () => {
-      tallies.set(endpoint.name, await fuzz(endpoint, SEED + index));
+      const tally = await fuzz(endpoint, SEED + index);
+      tallies.set(endpoint.name, tally);
+      // What the platform would not even build never reached the broker: it does not count.
+      expect(tally.sent - tally.unbuildable).toBeGreaterThanOrEqual(RUNS);
     });
   }
 });
