@@ -295,6 +295,27 @@ const ROUNDS = [
 ];
 let forcedRenewals = 0;
 const phaseLog = [];
+/** The emulator's API endpoint per provider ("METHOD /path", as its counts name them). */
+let apiEndpoints = {};
+
+/** Revoked tokens each provider's API endpoint was sent so far. */
+async function revokedSent() {
+  const refused = await control("GET", "refused");
+  return Object.fromEntries(
+    PROVIDERS.map((provider) => [provider, refused[apiEndpoints[provider]]?.revoked ?? 0]),
+  );
+}
+
+/** Closes the last phase in the log: what its revocations cost in refused API calls. */
+async function closePhase() {
+  const last = phaseLog.at(-1);
+  if (last === undefined) return;
+  const now = await revokedSent();
+  last.revokedSent = Object.fromEntries(
+    PROVIDERS.map((provider) => [provider, now[provider] - (last.before[provider] ?? 0)]),
+  );
+  delete last.before;
+}
 /** Provider tokens seen during the run, for their lifetimes. */
 const seenTokens = new Map();
 
@@ -319,23 +340,29 @@ async function enterRound(round, startedAt) {
     await control("POST", "revoke", { token });
     forcedRenewals += 1;
   }
+  await closePhase();
+  const before = await revokedSent();
   const named = Object.entries(round.faults).map(
     ([provider, fault]) => `${provider} ${fault.kind}${fault.status ?? ""}`,
   );
   phaseLog.push({
-    at: Math.round((Date.now() - startedAt) / 1000),
+    planned: Math.round(round.at * DURATION),
+    armed: Math.round((Date.now() - startedAt) / 1000),
     faults: named.length === 0 ? "none" : named.join(", "),
     revoked: tokens.filter((token) => token !== undefined).length,
+    before,
   });
 }
 
 // ---- the run ----------------------------------------------------------------------------------
 
 /** Answers by class, from autocannon's onResponse (which sees status, body and headers). */
-const tally = { status: {}, typed5xx: 0, other5xx: 0, otherSamples: [] };
+const tally = { status: {}, byTarget: {}, typed5xx: 0, other5xx: 0, otherSamples: [] };
 
-function onResponse(status, body, _context, headers) {
+function record(title, status, body, headers) {
   tally.status[status] = (tally.status[status] ?? 0) + 1;
+  tally.byTarget[title] ??= {};
+  tally.byTarget[title][status] = (tally.byTarget[title][status] ?? 0) + 1;
   if (status < 500) return;
   let error;
   try {
@@ -364,7 +391,10 @@ function drive(title, requests) {
     duration: DURATION,
     // Past the broker's own 10 s deadlines: a slow answer is measured, not cut off.
     timeout: 30,
-    requests: requests.map((request) => ({ ...request, onResponse })),
+    requests: requests.map((request) => ({
+      ...request,
+      onResponse: (status, body, _context, headers) => record(title, status, body, headers),
+    })),
   });
   running.push(instance);
   return instance;
@@ -414,6 +444,10 @@ async function main() {
   ]);
   await Promise.all([ready(`${EMULATOR}/`, "emulator"), ready(`${BROKER}/healthz`, "broker")]);
 
+  const emulatorIndex = await fetch(`${EMULATOR}/`).then((response) => response.json());
+  apiEndpoints = Object.fromEntries(
+    PROVIDERS.map((provider) => [provider, emulatorIndex.providers[provider].endpoints.api]),
+  );
   const token = await brokerToken();
   const bearer = `Bearer ${token}`;
   console.error(
@@ -455,7 +489,10 @@ async function main() {
   const [tokenResult, proxyResult] = await Promise.all([tokenRun, proxyRun]);
   for (const timer of timers) clearTimeout(timer);
   const elapsed = (Date.now() - startedAt) / 1000;
-  if (flags.faults) await control("DELETE", "faults");
+  if (flags.faults) {
+    await control("DELETE", "faults");
+    await closePhase();
+  }
 
   // What the emulator saw, before anything below could make it see more.
   const auth = await authCalls();
@@ -470,11 +507,11 @@ async function main() {
     (sum, { seconds }) => sum + Math.floor(elapsed / seconds),
     0,
   );
-  const apiEndpoints = await fetch(`${EMULATOR}/`)
-    .then((response) => response.json())
-    .then((index) => PROVIDERS.map((provider) => index.providers[provider].endpoints.api));
   const sentUpstream = (problem) =>
-    apiEndpoints.reduce((sum, endpoint) => sum + (refused[endpoint]?.[problem] ?? 0), 0);
+    Object.values(apiEndpoints).reduce(
+      (sum, endpoint) => sum + (refused[endpoint]?.[problem] ?? 0),
+      0,
+    );
 
   const requests = tokenResult.requests.total + proxyResult.requests.total;
   const answered = Object.values(tally.status).reduce((sum, count) => sum + count, 0);
@@ -494,12 +531,14 @@ async function main() {
       rps: Math.round(tokenResult.requests.average),
       latencyMs: { p50: tokenResult.latency.p50, p99: tokenResult.latency.p99 },
       errors: tokenResult.errors,
+      status: tally.byTarget["token endpoint"] ?? {},
     },
     proxy: {
       requests: proxyResult.requests.total,
       rps: Math.round(proxyResult.requests.average),
       latencyMs: { p50: proxyResult.latency.p50, p99: proxyResult.latency.p99 },
       errors: proxyResult.errors,
+      status: tally.byTarget.proxy ?? {},
     },
     status: tally.status,
     emulatorCalls: auth.calls,
