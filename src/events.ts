@@ -11,7 +11,12 @@ import type { EdgeTokenErrorCode } from "./errors.ts";
  * - `renewing`: an API refused the token (401): it is being renewed;
  * - `waited`: a caller waited `ms` for a token (memory hits are not reported) and got one
  *   (`outcome: "token"`) or an error (its code);
- * - `store_failed`: the store's `get` or `set` threw; the source went on without it.
+ * - `store_failed`: the store's `get`, `set` or `delete` threw, or took more than a quarter of
+ *   `deadlineMs`; the source went on without it;
+ * - `lease`: the source needed the provider and asked the lease (only with a `lease`), after
+ *   `ms`: it `held` it and calls the provider; another instance's token reached the store while
+ *   it waited (`adopted`); the lease stayed busy past `leaseMs` (`timed_out`) or its service
+ *   failed (`unavailable`), and the source went on without it (spending no rotating handle).
  *
  * @example
  * createTokenSource(provider, {
@@ -23,8 +28,12 @@ export type TokenSourceEvent = { provider: string; environment: string; scope: s
   | { type: "refresh_failed"; code: EdgeTokenErrorCode; serving: boolean; retryInMs: number }
   | { type: "renewing" }
   | { type: "waited"; ms: number; outcome: "token" | EdgeTokenErrorCode }
-  | { type: "store_failed"; operation: "get" | "set" }
+  | { type: "store_failed"; operation: "get" | "set" | "delete" }
+  | { type: "lease"; outcome: LeaseOutcome; ms: number }
 );
+
+/** What came of asking the lease: see {@link TokenSourceEvent}. */
+export type LeaseOutcome = "held" | "adopted" | "timed_out" | "unavailable";
 
 /** An event without the fields every event carries: what the emitting code fills in. */
 export type EventBody = TokenSourceEvent extends infer E

@@ -4,7 +4,7 @@ export {
   type EdgeTokenErrorDetails,
   isEdgeTokenError,
 } from "./errors.ts";
-export type { TokenSourceEvent } from "./events.ts";
+export type { LeaseOutcome, TokenSourceEvent } from "./events.ts";
 export { readUpTo } from "./internal/capped-body.ts";
 export { fingerprint, storeKeyName } from "./key-name.ts";
 export type { TokenLease } from "./lease.ts";

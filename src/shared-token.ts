@@ -1,5 +1,6 @@
 import { EdgeTokenError, isEdgeTokenError } from "./errors.ts";
-import type { EventBody } from "./events.ts";
+import type { EventBody, LeaseOutcome } from "./events.ts";
+import { withinMs } from "./internal/time-limit.ts";
 import { storeKeyName } from "./key-name.ts";
 import type { TokenLease } from "./lease.ts";
 import type { Provider, ProviderContext } from "./provider.ts";
@@ -26,6 +27,11 @@ export interface SharedTokenSettings {
   lease: TokenLease | undefined;
   leaseMs: number;
   minRemainingMs: number;
+  /**
+   * The most a store or lease call may take: past it, the call counts as failed and the source
+   * goes on without it, so a KV or Durable Object that hangs does not stop tokens.
+   */
+  backendTimeoutMs: number;
 }
 
 /**
@@ -41,6 +47,7 @@ export class SharedToken {
   readonly #lease: TokenLease | undefined;
   readonly #leaseMs: number;
   readonly #floor: number;
+  readonly #backendMs: number;
   /** Names this source to the lease: random, so two instances never pass for one another. */
   readonly #holder: string = crypto.randomUUID();
   /** The value of the last token an API refused: never adopted again from the store. */
@@ -57,6 +64,12 @@ export class SharedToken {
     this.#lease = settings.lease;
     this.#leaseMs = settings.leaseMs;
     this.#floor = settings.minRemainingMs;
+    this.#backendMs = settings.backendTimeoutMs;
+  }
+
+  /** A store or lease call, failed when it takes longer than its share of the deadline. */
+  #bounded<T>(call: () => Promise<T>): Promise<T> {
+    return withinMs(call, this.#backendMs);
   }
 
   /** An API refused this token value: the store's copy of it is a miss from now on. */
@@ -74,8 +87,19 @@ export class SharedToken {
     const store = this.#store;
     if (store === undefined) return;
     const key = await this.#key();
-    const stored = await store.get(key).catch(() => undefined);
-    if (stored === undefined || stored.value === value) await store.delete(key);
+    let stored: Token | undefined;
+    try {
+      stored = await this.#bounded(() => store.get(key));
+    } catch {
+      stored = undefined; // unknown: delete, so the refused token is gone from the store too
+    }
+    if (stored !== undefined && stored.value !== value) return;
+    try {
+      await this.#bounded(() => store.delete(key));
+    } catch {
+      // The token is dropped here already, and never taken from the store again (`refuse`).
+      this.#cache.emit({ type: "store_failed", operation: "delete" });
+    }
   }
 
   /**
@@ -95,10 +119,14 @@ export class SharedToken {
     const lease = this.#lease;
     if (lease === undefined) return this.#obtainAndStore(key, newer, signal, "own");
     const holder = this.#holder;
+    const started = this.#runtime.now();
+    const report = (outcome: LeaseOutcome): void => {
+      this.#cache.emit({ type: "lease", outcome, ms: this.#runtime.now() - started });
+    };
     const take = (): Promise<"held" | "busy" | "unavailable"> => {
       const now = this.#runtime.now();
       // A lease service that fails must not stop tokens: go on without it (spending no handle).
-      return lease.acquire(key, holder, now, now + this.#leaseMs).then(
+      return this.#bounded(() => lease.acquire(key, holder, now, now + this.#leaseMs)).then(
         (held) => (held ? "held" : "busy"),
         () => "unavailable",
       );
@@ -108,14 +136,25 @@ export class SharedToken {
     for (let poll = 0; state === "busy" && poll < this.#leaseMs / LEASE_POLL_MS; poll++) {
       await this.#runtime.sleep(LEASE_POLL_MS, signal);
       const seen = await this.#fromStore(key);
-      if (seen.ready !== undefined) return seen.ready;
+      if (seen.ready !== undefined) {
+        report("adopted");
+        return seen.ready;
+      }
       newer = seen.newer ?? newer;
       state = await take();
     }
-    if (state !== "held") return this.#obtainAndStore(key, newer, signal, "none");
+    if (state !== "held") {
+      report(state === "busy" ? "timed_out" : "unavailable");
+      return this.#obtainAndStore(key, newer, signal, "none");
+    }
+    report("held");
     // Held: a stored token older than the one the last holder settled on is a stale read. A
     // settled time ahead of our clock tells nothing (another clock): it is not held against us.
-    const told = await lease.settled?.(key).catch(() => undefined);
+    const settledOf = lease.settled?.bind(lease);
+    const told =
+      settledOf === undefined
+        ? undefined
+        : await this.#bounded(() => settledOf(key)).catch(() => undefined);
     const settled = told !== undefined && told <= this.#runtime.now() ? told : undefined;
     let settledAt: number | undefined;
     try {
@@ -123,7 +162,7 @@ export class SharedToken {
       settledAt = token.obtainedAt;
       return token;
     } finally {
-      await lease.release(key, holder, settledAt).catch(() => undefined);
+      await this.#bounded(() => lease.release(key, holder, settledAt)).catch(() => undefined);
     }
   }
 
@@ -133,9 +172,10 @@ export class SharedToken {
   }
 
   async #readStore(key: string): Promise<Token | undefined> {
-    if (this.#store === undefined) return undefined;
+    const store = this.#store;
+    if (store === undefined) return undefined;
     try {
-      const stored = await this.#store.get(key);
+      const stored = await this.#bounded(() => store.get(key));
       return stored?.value === this.#refused ? undefined : stored;
     } catch {
       this.#cache.emit({ type: "store_failed", operation: "get" });
@@ -207,11 +247,15 @@ export class SharedToken {
         `${this.#provider.key.provider} issued a token with ${Math.round(left / 1000)} s of life, below minRemainingMs.`,
       );
     }
-    if (this.#store !== undefined) {
+    const store = this.#store;
+    if (store !== undefined) {
       // Stored before it is used: a rotating refresh handle must not be lost with this isolate.
-      await this.#store.set(key, token).catch(() => {
+      // A store that fails or hangs costs that, not the token itself.
+      try {
+        await this.#bounded(() => store.set(key, token));
+      } catch {
         this.#cache.emit({ type: "store_failed", operation: "set" });
-      });
+      }
     }
     this.#cache.adopt(token);
     this.#cache.emit({ type: "obtained", from: "provider", refreshed, expiresAt: token.expiresAt });

@@ -40,8 +40,10 @@ export interface TokenSourceOptions {
   renewCooldownMs?: number | undefined;
   /**
    * The most a `get()` that has to wait may take — every attempt, retry wait and lease wait
-   * included; past it, it fails with `timeout`. The shared provider call stops then too. Default
-   * 10 000 ms, so a checkout is never held longer than that for a token.
+   * included; past it, it fails with `timeout`. The shared provider call stops then too. A store
+   * or lease call that takes more than a quarter of it counts as failed (`store_failed`), and the
+   * source goes on without it. Default 10 000 ms, so a checkout is never held longer than that
+   * for a token.
    */
   deadlineMs?: number | undefined;
   /**

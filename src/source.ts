@@ -130,6 +130,8 @@ export class TokenSource {
         lease: options.lease,
         leaseMs,
         minRemainingMs: this.#refresh.minRemainingMs,
+        // A quarter of the deadline for each store or lease call leaves the provider the rest.
+        backendTimeoutMs: this.#deadline / 4,
       },
       {
         current: () => this.#entry?.token,

@@ -2,7 +2,9 @@ import type { Token } from "./token.ts";
 
 /**
  * Where tokens live between calls and between instances. Implementations never throw for a
- * missing, expired, corrupt or undecryptable entry: all of those are a miss.
+ * missing, expired, corrupt or undecryptable entry: all of those are a miss. A backend that fails
+ * (KV unreachable) rejects: the token source reports that (`store_failed`) and goes on without
+ * the store.
  *
  * @example
  * const store: TokenStore = createMemoryStore();

@@ -1,3 +1,6 @@
+import type { TokenSourceEvent } from "../src/index.ts";
+import { count } from "./counters.ts";
+
 /**
  * One structured line per issuance, exchange, revocation and provider token, on `console.log`
  * (Workers Logs, `wrangler tail`, Logpush). It names the client, scope, audience, `jti` and
@@ -15,10 +18,17 @@ export interface AuditEvent {
   subject_jti?: string | undefined;
   /** For an exchange: the subject token's `sub`. */
   sub?: string | undefined;
+  /** For a provider token: what the caller's "the provider refused it" led to. */
+  complaint?: "renewed" | "already_renewed" | "cooldown" | undefined;
 }
 
 /** Writes the line; `now` is the broker's clock, printed as `at`. */
 export function audit(event: AuditEvent, now: number): void {
+  count(
+    event.event,
+    { client: event.client_id, scope: event.scope, complaint: event.complaint },
+    now,
+  );
   const line = {
     event: event.event,
     client_id: event.client_id,
@@ -28,6 +38,7 @@ export function audit(event: AuditEvent, now: number): void {
     exp: event.exp,
     sub: event.sub,
     subject_jti: event.subject_jti,
+    complaint: event.complaint,
     at: new Date(now).toISOString(),
   };
   console.log(JSON.stringify(line));
@@ -55,6 +66,7 @@ export interface RefusalEvent {
 
 /** Writes a refusal line; `now` is the broker's clock, printed as `at`. */
 export function refusal(event: RefusalEvent, now: number): void {
+  count(event.event, { client: event.client_id, reason: event.reason }, now);
   const line = {
     event: event.event,
     path: event.path,
@@ -66,4 +78,45 @@ export function refusal(event: RefusalEvent, now: number): void {
     at: new Date(now).toISOString(),
   };
   console.warn(JSON.stringify(line));
+}
+
+/**
+ * What a provider token source did, from its own events (`TokenSourceEvent`): a line for what an
+ * operator needs to see — a token obtained from the provider, a refresh that failed, a renewal
+ * after a refusal, a store or lease that failed — and a count for every event, `waited`
+ * included. Names and numbers only: the library's events carry no token or secret.
+ */
+export function providerEvent(event: TokenSourceEvent, now: number): void {
+  const outcome =
+    event.type === "lease"
+      ? event.outcome
+      : event.type === "obtained"
+        ? event.from
+        : event.type === "waited"
+          ? event.outcome
+          : event.type === "refresh_failed"
+            ? event.code
+            : event.type === "store_failed"
+              ? event.operation
+              : undefined;
+  count(`provider.${event.type}`, { provider: event.provider, scope: event.scope, outcome }, now);
+  const quiet =
+    event.type === "waited" ||
+    (event.type === "obtained" && event.from === "store") ||
+    (event.type === "lease" && (event.outcome === "held" || event.outcome === "adopted"));
+  if (quiet) return;
+  const { type, provider, environment, scope, ...details } = event;
+  const line = JSON.stringify({
+    event: `provider_${type}`,
+    provider,
+    environment,
+    scope,
+    ...details,
+    at: new Date(now).toISOString(),
+  });
+  if (type === "refresh_failed" || type === "store_failed" || type === "lease") {
+    console.warn(line);
+  } else {
+    console.log(line);
+  }
 }

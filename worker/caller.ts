@@ -21,17 +21,20 @@ import { countRequest, FAILED_ATTEMPTS, failuresFrom } from "./rate-limit.ts";
 import type { AccessTokenClaims } from "./tokens/claims.ts";
 import { type Verification, verifyAccessToken } from "./tokens/verify.ts";
 
-/** Checks a token of ours; `audience` when the endpoint is a resource with one. */
+/**
+ * Checks a token of ours; `audience` when the endpoint is a resource with one, else any audience
+ * the broker issues tokens for (introspection, revocation, exchange) — never just any.
+ */
 export async function verifyToken(
   call: Call,
   token: string,
   audience?: string,
 ): Promise<Verification> {
-  const { keys, revocations } = call.state;
+  const { keys, revocations, config } = call.state;
   return verifyAccessToken(token, {
     keys: await keys.current(call.now),
     issuer: call.issuer,
-    audience,
+    audience: audience ?? [...config.allAudiences],
     now: call.now,
     isRevoked: (jti) => revocations.isRevoked(jti),
   });

@@ -5,6 +5,7 @@
  * alive by `ctx.waitUntil`); a missing one is obtained.
  */
 
+import { countersSnapshot } from "./counters.ts";
 import { type BrokerScope, providerOf } from "./oauth/scopes.ts";
 import type { BrokerState } from "./state.ts";
 
@@ -43,5 +44,7 @@ export async function refreshProviderTokens(
   }
   const report = { ok: scopes.filter((scope) => !failed.includes(scope)), failed };
   console.log(JSON.stringify({ event: "cron_refresh", ...report }));
+  // What this isolate counted, for operators reading the log (the fleet: the sum of such lines).
+  console.log(JSON.stringify({ event: "counters", ...countersSnapshot() }));
   return report;
 }

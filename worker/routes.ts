@@ -4,6 +4,7 @@
  * publishes about itself cannot drift from where it answers.
  */
 import type { Handler } from "./context.ts";
+import { countersEndpoint } from "./endpoints/counters.ts";
 import { demoSessionEndpoint } from "./endpoints/demo-session.ts";
 import {
   type BrokerPaths,
@@ -29,6 +30,7 @@ export const PATHS = {
   proxy: "/proxy/",
   health: "/healthz",
   demoSession: "/demo/token",
+  counters: "/counters",
 } as const satisfies BrokerPaths & Record<string, string>;
 
 export interface Route {
@@ -55,6 +57,7 @@ const ROUTES: readonly Route[] = [
   { path: PATHS.providerToken, methods: POST, handler: providerTokenEndpoint },
   { path: PATHS.proxy, prefix: true, methods: ANY, handler: proxyEndpoint },
   { path: PATHS.demoSession, methods: POST, handler: demoSessionEndpoint },
+  { path: PATHS.counters, methods: GET, handler: countersEndpoint },
 ];
 
 /** The route for a path, if any. */

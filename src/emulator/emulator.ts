@@ -11,6 +11,7 @@ import { createSigningKey } from "./keys.ts";
 import { createLedger } from "./ledger.ts";
 import { papayaEndpoints } from "./papaya.ts";
 import { paymentsgateEndpoints } from "./paymentsgate.ts";
+import { type EmulatorStorage, journalTo, restoreLedger } from "./persistence.ts";
 import { methodNotAllowed, notFound, type Reply, toProviderResponse, toResponse } from "./reply.ts";
 import { inspectToken, type TokenProblem } from "./tokens.ts";
 
@@ -26,6 +27,12 @@ export interface EmulatorOptions {
   now?: () => number;
   /** Replaces the default accounts of the providers it names. */
   accounts?: Partial<EmulatorAccounts>;
+  /**
+   * Where the signing key and the ledger (issued tokens, revocations, live refresh tokens) are
+   * kept across restarts: a Durable Object's `ctx.storage`, as the emulator Worker does. Call
+   * counts, faults and the clock offset are never kept. Default: nowhere (memory only).
+   */
+  storage?: EmulatorStorage;
 }
 
 /**
@@ -99,8 +106,13 @@ const MAX_OFFSET_MS = 100 * 365 * 86_400_000;
 export function createEmulator(options: EmulatorOptions = {}): Emulator {
   const now = options.now ?? (() => Date.now());
   const accounts = resolveAccounts(options.accounts);
-  const key = createSigningKey();
-  const ledger = createLedger();
+  const storage = options.storage;
+  const key = createSigningKey(storage);
+  const ledger = createLedger(storage === undefined ? undefined : journalTo(storage));
+  // The ledger is read back once, before the first request is answered (lazily: a Worker may
+  // build its emulator where no I/O is allowed).
+  let restoring: Promise<void> | undefined;
+  let restored = storage === undefined;
   const faults = createFaultBook();
   const counts = new Map<string, number>();
   const refusals = new Map<string, Partial<Record<TokenProblem, number>>>();
@@ -185,7 +197,15 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
   }
 
   const emulator: Emulator = {
-    fetch: async (input, init) => route(toRequest(input, init)),
+    fetch: async (input, init) => {
+      if (!restored && storage !== undefined) {
+        // A storage that cannot be read leaves an empty ledger: the emulator still answers.
+        restoring ??= restoreLedger(ledger, storage).catch(() => {});
+        await restoring;
+        restored = true;
+      }
+      return route(toRequest(input, init));
+    },
     calls: () => Object.fromEntries(counts),
     refused: () =>
       Object.fromEntries([...refusals].map(([name, problems]) => [name, { ...problems }])),

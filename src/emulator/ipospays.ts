@@ -43,7 +43,24 @@ export const SCOPES_BY_LEVEL: Record<"merchant" | "iso" | "agent", readonly stri
 const MIN_MINUTES = 30;
 const MAX_MINUTES = 1440;
 const DEFAULT_LIFETIME_SECONDS = 24 * 3600;
-const TRANSACT_SCOPE = "PaymentTokenization";
+/**
+ * The JWT's `scope` claim per scope name. PROVIDERS.md §1 (corrected 2026-12-01): the claim is
+ * not the name — the seed's PaymentTokenization token carries `paymentTokenize`. The others are
+ * undocumented; the emulator gives them a name of the same shape, so nothing may rely on
+ * claim = name.
+ */
+export const SCOPE_CLAIMS: Record<string, string> = {
+  PaymentTokenization: "paymentTokenize",
+  Recurring: "recurring",
+  BatchReport: "batchReport",
+  ExternalApi: "externalApi",
+};
+/** Transact takes the PaymentTokenization token, recognised by its claim. */
+const TRANSACT_CLAIM = "paymentTokenize";
+
+function scopeOfClaim(claim: string): string | undefined {
+  return Object.keys(SCOPE_CLAIMS).find((scope) => SCOPE_CLAIMS[scope] === claim);
+}
 
 /** A header's value, or `undefined` when it is absent or blank. */
 function header(request: Request, name: string): string | undefined {
@@ -57,7 +74,8 @@ const uniqueIdOf = (_header: ProtectedHeaderParameters, claims: Record<string, u
 async function issue(context: EndpointContext, scope: string, lifetime: number): Promise<Reply> {
   const { iat, exp } = validity(context.now, lifetime, context.fault("expired_tokens"));
   const uniqueId = crypto.randomUUID();
-  const token = await context.sign({ alg: "RS256" }, { scope, uniqueId, iat, exp });
+  const claim = SCOPE_CLAIMS[scope] ?? scope;
+  const token = await context.sign({ alg: "RS256" }, { scope: claim, uniqueId, iat, exp });
   if (context.live) context.ledger.recordIssued(uniqueId, "ipospays");
   return {
     status: 200,
@@ -106,8 +124,9 @@ async function refresh(request: Request, context: EndpointContext): Promise<Repl
         return refuse("AUTH_ERR_006");
     }
   }
-  const { scope, iat, exp } = inspection.claims;
-  if (typeof scope !== "string") return refuse("AUTH_ERR_006");
+  const { scope: claim, iat, exp } = inspection.claims;
+  const scope = typeof claim === "string" ? scopeOfClaim(claim) : undefined;
+  if (scope === undefined) return refuse("AUTH_ERR_006");
   // A reissue with the lifetime the original was asked for; the old token stays valid.
   return issue(context, scope, exp - iat);
 }
@@ -137,7 +156,7 @@ async function transact(request: Request, context: EndpointContext): Promise<Rep
   // The token header only, no Bearer: an Authorization header alone is no token at all.
   const inspection = await context.inspect(header(request, "token") ?? null, uniqueIdOf);
   if (!inspection.ok) return refuse("AUTH_ERR_006");
-  if (inspection.claims.scope !== TRANSACT_SCOPE) return refuse("AUTH_ERR_005");
+  if (inspection.claims.scope !== TRANSACT_CLAIM) return refuse("AUTH_ERR_005");
   const amount = await amountOf(request);
   const response = {
     responseCode: "200",

@@ -82,20 +82,31 @@ async function issue(request: Request, context: EndpointContext): Promise<Reply>
 }
 
 async function refresh(request: Request, context: EndpointContext): Promise<Reply> {
+  // PROVIDERS.md §2 (2026-12-01): the docs send Bearer with the refresh, the vendor's own clients
+  // send none. Without it, the refresh token alone names the account; with it, the access token
+  // must be ours and intact (it may have expired: that is what refresh is for) and agree.
   const presented = bearerToken(request);
-  if (presented === null) return failure(401, "Missing bearer token");
-  // The access token must be ours and intact, but may have expired: that is what refresh is for.
-  const inspection = await context.inspect(presented, jtiOf);
-  const sub =
-    inspection.ok || inspection.problem === "expired" ? inspection.claims?.sub : undefined;
-  if (typeof sub !== "string") return invalidToken;
+  let sub: string | undefined;
+  if (presented !== null) {
+    const inspection = await context.inspect(presented, jtiOf);
+    const claimed =
+      inspection.ok || inspection.problem === "expired" ? inspection.claims?.sub : undefined;
+    if (typeof claimed !== "string") return invalidToken;
+    sub = claimed;
+  } else if (request.headers.has("authorization")) {
+    return invalidToken;
+  }
   const body = await readJsonBody(request, RefreshBody, { requireJsonType: true });
   if (!body.ok) return failure(400, describeBodyProblem(body));
-  // Check and spend in one synchronous step: of two concurrent refreshes, one wins.
-  if (!context.ledger.exchangeRefreshToken(body.value.refresh_token, sub, context.live)) {
+  const account = context.ledger.accountOfRefreshToken(body.value.refresh_token);
+  if (account === undefined || (sub !== undefined && sub !== account)) {
     return invalidRefreshToken;
   }
-  return pair(context, sub);
+  // Check and spend in one synchronous step: of two concurrent refreshes, one wins.
+  if (!context.ledger.exchangeRefreshToken(body.value.refresh_token, account, context.live)) {
+    return invalidRefreshToken;
+  }
+  return pair(context, account);
 }
 
 async function payin(request: Request, context: EndpointContext): Promise<Reply> {

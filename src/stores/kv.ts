@@ -31,7 +31,8 @@ export const KV_MIN_TTL_SECONDS = 60;
 /**
  * Tokens in Workers KV, shared by every isolate in every colo. Entries expire with their token
  * (never less than KV's 60 s minimum); values are validated when read, and a corrupt or expired
- * one is a miss that the next write replaces. KV is eventually consistent and has no
+ * one is a miss that the next write replaces. A KV call that fails rejects: the token source
+ * reports it as `store_failed` and goes on without the store. KV is eventually consistent and has no
  * compare-and-swap: two colos may each obtain a token at the same moment. Wrap the namespace
  * with {@link createEncryptedKv} so a KV dump does not hold usable tokens.
  *
@@ -51,18 +52,15 @@ export function createKvStore(
   const now = options.now ?? Date.now;
   return {
     async get(key: string): Promise<Token | undefined> {
-      let text: string | null;
-      try {
-        text = await namespace.get(key, "text");
-      } catch {
-        return undefined;
-      }
-      const token = decodeToken(text);
+      // A KV that fails is not a miss: its error reaches the token source, which reports it
+      // (`store_failed`) and goes on without the store.
+      const text = await namespace.get(key, "text");
+      const token = decodeToken(text, key);
       return token !== undefined && token.expiresAt > now() ? token : undefined;
     },
     async set(key: string, token: Token): Promise<void> {
       const seconds = Math.ceil((token.expiresAt - now()) / 1000);
-      await namespace.put(key, encodeToken(token), {
+      await namespace.put(key, encodeToken(token, key), {
         expirationTtl: Math.max(KV_MIN_TTL_SECONDS, seconds),
       });
     },

@@ -113,6 +113,7 @@ describe("audit lines", () => {
     expect(events.map((event) => event.event)).toEqual([
       "token_issued",
       "token_exchanged",
+      "provider_obtained",
       "provider_token",
       "token_revoked",
     ]);
@@ -133,12 +134,13 @@ describe("audit lines", () => {
       sub: "shop",
       subject_jti: events[0]?.jti,
     });
-    expect(events[2]).toMatchObject({
+    expect(events[2]).toMatchObject({ event: "provider_obtained", provider: "ipospays" });
+    expect(events[3]).toMatchObject({
       event: "provider_token",
       client_id: "shop",
       scope: "ipospays:PaymentTokenization",
     });
-    expect(events[3]).toMatchObject({
+    expect(events[4]).toMatchObject({
       event: "token_revoked",
       client_id: "shop",
       jti: events[1]?.jti,

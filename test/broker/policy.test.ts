@@ -21,6 +21,7 @@ const CLIENT: ClientPolicy = {
   maxLifetime: 600,
   origins: [],
   providerTokens: false,
+  operator: false,
   rateLimit: { requests: 10, windowSeconds: 60 },
 };
 

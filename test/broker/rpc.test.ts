@@ -5,13 +5,11 @@
  * context; the last ones go through a real service binding, `exports.BrokerService({ props })`,
  * to the Worker's own entrypoint with wrangler.toml's configuration.
  */
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { createLocalJWKSet, type JSONWebKeySet, jwtVerify } from "jose";
 import { beforeEach, describe, expect, it, vi } from "vitest";
+import { readBrokerRefusal } from "../../src/broker.ts";
 import { createEmulator } from "../../src/emulator/index.ts";
-import type { BrokerServiceError } from "../../worker/rpc/calls.ts";
-import { type BrokerServiceApi, createBrokerService } from "../../worker/rpc/service.ts";
 import {
   AUDIENCE,
   brokerWorld,
@@ -23,44 +21,11 @@ import {
   type TestClient,
   type World,
 } from "../support/broker.ts";
+import { bound, refusal } from "../support/rpc.ts";
 
 beforeEach(() => {
   quietLogs();
 });
-
-/**
- * The entrypoint over the world's broker, as a binding with these `props` reaches it: a fresh
- * instance per call, its background work waited for.
- */
-function bound(world: World, props?: unknown): BrokerServiceApi {
-  const call = async <T>(method: (service: BrokerServiceApi) => Promise<T>): Promise<T> => {
-    const ctx = createExecutionContext();
-    const withProps = {
-      waitUntil: (promise: Promise<unknown>) => ctx.waitUntil(promise),
-      passThroughOnException: () => ctx.passThroughOnException(),
-      props,
-    } as unknown as ExecutionContext;
-    const Service = createBrokerService(world.broker);
-    try {
-      return await method(new Service(withProps, world.env));
-    } finally {
-      await waitOnExecutionContext(ctx);
-    }
-  };
-  return {
-    brokerToken: (request) => call((service) => service.brokerToken(request)),
-    providerToken: (scope) => call((service) => service.providerToken(scope)),
-  };
-}
-
-async function refusal(promise: Promise<unknown>): Promise<BrokerServiceError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as BrokerServiceError;
-  }
-  throw new Error("the call was not refused");
-}
 
 async function verify(world: World, token: string) {
   const jwks = await (await world.send("/.well-known/jwks.json")).json<JSONWebKeySet>();
@@ -145,6 +110,9 @@ describe("brokerToken", () => {
       { expiresIn: "60" },
       { scope: ["papaya:payments"] },
       { resource: 1 },
+      // Misspelt: must not quietly become every scope the client may have.
+      { scopes: "papaya:payments" },
+      { scope: "papaya:payments", subject_token: "ey…" },
     ]) {
       const error = await refusal(payroll.brokerToken(request as never));
       expect(error.code, JSON.stringify(request)).toBe("invalid_request");
@@ -242,7 +210,15 @@ describe("the binding is the credential", () => {
     const error = await refusal(service.brokerToken({}));
     expect(error.code).toBe("rate_limited");
     expect(error.retryAfterSeconds).toBe(20);
-    expect(error.message).toBe("rate_limited: Too many requests for this client; retry in 20 s.");
+    expect(error.message).toBe(
+      "rate_limited: Too many requests for this client; retry in 20 s. (retry after 20 s)",
+    );
+    // Across a binding only the message arrives (Workers RPC drops own properties): it is enough.
+    expect(readBrokerRefusal(new Error(error.message))).toEqual({
+      code: "rate_limited",
+      description: "Too many requests for this client; retry in 20 s.",
+      retryAfterSeconds: 20,
+    });
     // Spent over RPC, the budget is spent over HTTP too.
     const http = await world.post("/oauth/token", client, { grant_type: "client_credentials" });
     expect(http.status).toBe(429);
@@ -269,6 +245,17 @@ describe("the binding is the credential", () => {
         aud: AUDIENCE,
         jti: (await verify(world, issued.access_token)).jti,
         exp: world.clock.now() / 1000 + 300,
+        at,
+      },
+      // The provider token source's own event: the token it obtained, named, never shown.
+      {
+        event: "provider_obtained",
+        provider: "papaya",
+        environment: "sandbox",
+        scope: "payments",
+        from: "provider",
+        refreshed: false,
+        expiresAt: expect.any(Number),
         at,
       },
       {
@@ -299,6 +286,10 @@ describe("through a real service binding (wrangler.toml's configuration)", () =>
     );
     expect(unknown.code).toBe("invalid_client");
     expect(unknown.message).toBe("invalid_client: Client authentication failed.");
+    expect(readBrokerRefusal(unknown)).toEqual({
+      code: "invalid_client",
+      description: "Client authentication failed.",
+    });
     const none = await refusal(exports.BrokerService({}).providerToken("papaya:payments"));
     expect(none.code).toBe("invalid_client");
   });

@@ -3,8 +3,8 @@
  * developer who opens http://127.0.0.1:8788/ sees what to call. Read against PROVIDERS.md's
  * paths and default accounts (emulator-wire.ts), not against the emulator's own tables.
  */
+
 import { describe, expect, it } from "vitest";
-import worker from "../../src/emulator/worker.ts";
 import {
   AGENT,
   BASE,
@@ -18,6 +18,7 @@ import {
   PG_KEY_B64,
   setup,
 } from "../support/emulator-wire.ts";
+import { withEmulatorWorker } from "../support/emulator-worker.ts";
 
 interface Index {
   providers: Record<string, { endpoints: Record<string, string>; accounts: unknown[] }>;
@@ -128,7 +129,9 @@ describe("the emulator's root", () => {
   });
 
   it("is served by the Worker too", async () => {
-    const { providers } = await index(await worker.fetch(new Request("http://127.0.0.1:8788/")));
-    expect(Object.keys(providers)).toEqual(["ipospays", "paymentsgate", "papaya"]);
+    await withEmulatorWorker(async (worker) => {
+      const { providers } = await index(await worker.fetch(new Request("http://127.0.0.1:8788/")));
+      expect(Object.keys(providers)).toEqual(["ipospays", "paymentsgate", "papaya"]);
+    });
   });
 });

@@ -3,6 +3,7 @@
  * requests: generating a token (its headers, credentials, scope by key level, expiry).
  */
 import { describe, expect, it } from "vitest";
+import { SCOPE_CLAIMS } from "../../src/emulator/ipospays.ts";
 import {
   AGENT,
   ISO,
@@ -43,7 +44,8 @@ describe("iPOSpays generate: success", () => {
     const { header, claims } = await verified(emulator, body.token as string);
     expect(header).toEqual({ alg: "RS256" });
     expect(Object.keys(claims).sort()).toEqual(["exp", "iat", "scope", "uniqueId"]);
-    expect(claims.scope).toBe("PaymentTokenization");
+    // PROVIDERS.md §1 (corrected 2026-12-01): the claim is not the scope's name.
+    expect(claims.scope).toBe("paymentTokenize");
     expect(claims.uniqueId).toMatch(UUID);
     expect(claims.iat).toBe(T0 / 1000);
   });
@@ -200,7 +202,8 @@ describe("iPOSpays generate: scope by key level (AUTH_ERR_005)", () => {
     if (ok) {
       expect(response.status).toBe(200);
       const { claims } = await verified(emulator, (await json(response)).token as string);
-      expect(claims.scope).toBe(scope);
+      expect(claims.scope).toBe(SCOPE_CLAIMS[scope]);
+      expect(claims.scope).not.toBe(scope);
     } else {
       await expectError(response, "AUTH_ERR_005", 403);
     }

@@ -42,7 +42,8 @@ describe("iPOSpays refresh", () => {
     });
     const before = (await verified(emulator, original)).claims;
     const after = (await verified(emulator, body.token as string)).claims;
-    expect(after.scope).toBe("BatchReport");
+    expect(after.scope).toBe(before.scope);
+    expect(after.scope).toBe("batchReport");
     expect(after.uniqueId).not.toBe(before.uniqueId);
     expect(after.iat).toBe((T0 + 10 * MINUTE) / 1000);
     expect(after.exp).toBe((before.exp ?? 0) + 600);

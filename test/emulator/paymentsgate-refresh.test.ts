@@ -101,23 +101,46 @@ describe("PaymentsGate refresh", () => {
     expect((await payin(emulator, (await json(response)).access_token as string)).status).toBe(200);
   });
 
-  it("401 without a bearer, and with the access token in a token header instead", async () => {
+  it("without a bearer, as the vendor's own clients refresh (PROVIDERS.md §2, 2026-12-01), the refresh token alone is enough — once", async () => {
     const { emulator } = setup();
     const pair = await paymentsgatePair(emulator);
+    const response = await emulator.fetch(
+      refreshRequest(undefined, { refresh_token: pair.refresh_token }),
+    );
+    expect(response.status).toBe(200);
+    const next = await json(response);
+    const { claims } = await verified(emulator, next.access_token as string);
+    expect(claims.sub).toBe(PG_ACCOUNT);
+    expect((await payin(emulator, next.access_token as string)).status).toBe(200);
+    // Spent: rotation holds without the bearer too.
     await expectFailure(
       await emulator.fetch(refreshRequest(undefined, { refresh_token: pair.refresh_token })),
       401,
     );
+  });
+
+  it("401 for an Authorization header that is not a bearer, and for a refresh token nobody issued", async () => {
+    const { emulator } = setup();
+    const pair = await paymentsgatePair(emulator);
     await expectFailure(
       await emulator.fetch(
         postJson(
           PATHS.paymentsgateRefresh,
           { refresh_token: pair.refresh_token },
-          { token: pair.access_token },
+          { authorization: `Token ${pair.access_token}` },
         ),
       ),
       401,
     );
+    await expectFailure(
+      await emulator.fetch(refreshRequest(undefined, { refresh_token: "not-issued-by-anyone" })),
+      401,
+    );
+    // The refused attempts spent nothing.
+    const response = await emulator.fetch(
+      refreshRequest(pair.access_token, { refresh_token: pair.refresh_token }),
+    );
+    expect(response.status).toBe(200);
   });
 
   it("401 for a bearer that is not a JWT, foreign-signed, tampered, or another provider's", async () => {

@@ -3,9 +3,9 @@
  * Worker, and the Date header on every response. Provider contracts live in
  * <provider>-*.test.ts beside this file.
  */
+
 import { describe, expect, it } from "vitest";
 import { createEmulator } from "../../src/emulator/index.ts";
-import worker from "../../src/emulator/worker.ts";
 import {
   BASE,
   get,
@@ -20,6 +20,7 @@ import {
   setup,
   T0,
 } from "../support/emulator-wire.ts";
+import { withEmulatorWorker } from "../support/emulator-worker.ts";
 
 describe("routing", () => {
   it("routes by path only, whatever the host, and takes relative paths and URL objects", async () => {
@@ -82,14 +83,16 @@ describe("routing", () => {
   });
 
   it("serves the same emulator as a Worker (src/emulator/worker.ts)", async () => {
-    const response = await worker.fetch(
-      new Request("http://127.0.0.1:8788/ipospays/v1/authenticate-token", {
-        method: "POST",
-        headers: { ...MERCHANT, scope: "PaymentTokenization" },
-      }),
-    );
-    expect(response.status).toBe(200);
-    expect((await json(response)).responseCode).toBe("00");
+    await withEmulatorWorker(async (worker) => {
+      const response = await worker.fetch(
+        new Request("http://127.0.0.1:8788/ipospays/v1/authenticate-token", {
+          method: "POST",
+          headers: { ...MERCHANT, scope: "PaymentTokenization" },
+        }),
+      );
+      expect(response.status).toBe(200);
+      expect((await json(response)).responseCode).toBe("00");
+    });
   });
 });
 

@@ -127,6 +127,21 @@ describe("token sources with a lease", () => {
     expect((await source.get()).value).toBe("at-1");
   });
 
+  it("a lease service that never answers does not stop tokens: it is given up on", async () => {
+    const clock = new Clock();
+    const server = new FakeServer({ clock });
+    const never = (): Promise<never> => new Promise<never>(() => {});
+    const hung: TokenLease = { acquire: never, release: never, settled: never };
+    const source = createTokenSource(doubleProvider({ scope: "hung-lease" }), {
+      store: createKvStore(env.TOKENS, { now: clock.now }),
+      lease: hung,
+      deadlineMs: 400, // a lease call is given up on after 100 ms
+      runtime: { fetch: server.fetch, now: clock.now },
+    });
+    expect((await source.get()).value).toBe("at-1");
+    expect(server.tokenCalls).toBe(1);
+  });
+
   it("PaymentsGate: a fleet past the refresh point spends each refresh token once", async () => {
     const clock = new Clock();
     const emulator = createEmulator({ now: clock.now });

@@ -8,6 +8,7 @@ import {
   retryAfterMs,
   sendRequest,
 } from "../../src/index.ts";
+import { recordError } from "../support/leaks.ts";
 
 const T0 = Date.parse("2026-11-23T12:00:00Z");
 
@@ -36,6 +37,7 @@ async function rejection(promise: Promise<unknown>): Promise<EdgeTokenError> {
   try {
     await promise;
   } catch (error) {
+    recordError(error);
     if (error instanceof EdgeTokenError) return error;
     throw error;
   }

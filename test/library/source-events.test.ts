@@ -3,8 +3,13 @@
  * renewing after a refusal, waited, store failed — names and numbers, never a token or a secret.
  */
 import { describe, expect, it } from "vitest";
-import type { TokenSourceEvent, TokenStore } from "../../src/index.ts";
-import { API_KEY, SECRET } from "../support/double.ts";
+import {
+  createMemoryStore,
+  type TokenLease,
+  type TokenSourceEvent,
+  type TokenStore,
+} from "../../src/index.ts";
+import { API_KEY, SECRET, T0 } from "../support/double.ts";
 import { getAndSettle, MINUTE, setup } from "../support/wired-source.ts";
 
 describe("events", () => {
@@ -86,5 +91,104 @@ describe("events", () => {
       "obtained",
       "waited",
     ]);
+  });
+
+  describe("the lease, when the source needs the provider", () => {
+    const types = (events: TokenSourceEvent[]) =>
+      events.map((event) => (event.type === "lease" ? `lease:${event.outcome}` : event.type));
+
+    function lease(acquire: TokenLease["acquire"]): TokenLease {
+      return { acquire, release: async () => {} };
+    }
+
+    it("held: this instance calls the provider", async () => {
+      const events: TokenSourceEvent[] = [];
+      const { source } = setup({
+        store: createMemoryStore({ now: () => T0 }),
+        lease: lease(async () => true),
+        onEvent: (event) => events.push(event),
+      });
+      await source.get();
+      expect(types(events)).toEqual(["lease:held", "obtained", "waited"]);
+    });
+
+    it("adopted: another instance's token reached the store while this one waited", async () => {
+      const events: TokenSourceEvent[] = [];
+      const store = createMemoryStore({ now: () => T0 });
+      const other = setup({ store });
+      let waits = 0;
+      const { source, server } = setup({
+        store,
+        lease: lease(async () => {
+          // The other instance holds the lease and stores its token meanwhile.
+          if (waits++ === 0) await other.source.get();
+          return false;
+        }),
+        onEvent: (event) => events.push(event),
+      });
+      const token = await source.get();
+      expect(token.value).toBe((await other.source.get()).value);
+      expect(types(events)).toEqual(["obtained", "lease:adopted", "waited"]);
+      expect(events[0]).toMatchObject({ from: "store" });
+      expect(events[1]).toMatchObject({ ms: expect.any(Number) });
+      expect(server.tokenCalls + server.refreshCalls).toBe(0);
+    });
+
+    it("timed_out and unavailable: the source goes on without the lease", async () => {
+      const busy: TokenSourceEvent[] = [];
+      await setup({
+        store: createMemoryStore({ now: () => T0 }),
+        lease: lease(async () => false),
+        leaseMs: 1_000,
+        onEvent: (event) => busy.push(event),
+      }).source.get();
+      expect(types(busy)).toEqual(["lease:timed_out", "obtained", "waited"]);
+      const down: TokenSourceEvent[] = [];
+      await setup({
+        store: createMemoryStore({ now: () => T0 }),
+        lease: lease(async () => {
+          throw new Error("lease down");
+        }),
+        onEvent: (event) => down.push(event),
+      }).source.get();
+      expect(types(down)).toEqual(["lease:unavailable", "obtained", "waited"]);
+    });
+  });
+
+  it("a store whose delete throws: invalidate() still resolves, and says so", async () => {
+    const events: TokenSourceEvent[] = [];
+    const inner = createMemoryStore({ now: () => T0 });
+    const store: TokenStore = {
+      get: (key) => inner.get(key),
+      set: (key, token) => inner.set(key, token),
+      delete: async () => {
+        throw new Error("kv down");
+      },
+    };
+    const { source } = setup({ store, onEvent: (event) => events.push(event) });
+    await source.get();
+    events.length = 0;
+    await expect(source.invalidate()).resolves.toBeUndefined();
+    expect(events).toEqual([
+      expect.objectContaining({ type: "store_failed", operation: "delete" }),
+    ]);
+  });
+
+  it("report a store whose methods throw synchronously, and still hand out the token", async () => {
+    const events: TokenSourceEvent[] = [];
+    const fail = (): never => {
+      throw new Error("store broken");
+    };
+    // A TokenStore of one's own, written without async: its throws are not rejections.
+    const broken = { get: fail, set: fail, delete: fail } as unknown as TokenStore;
+    const { server, source } = setup({ store: broken, onEvent: (event) => events.push(event) });
+    const first = await source.get();
+    expect(first.value).toBe("at-1");
+    await expect(source.invalidate()).resolves.toBeUndefined();
+    expect((await source.get()).value).toBe("at-2");
+    expect(server.tokenCalls).toBe(2);
+    expect(
+      events.flatMap((event) => (event.type === "store_failed" ? [event.operation] : [])),
+    ).toEqual(["get", "set", "delete", "get", "set"]);
   });
 });

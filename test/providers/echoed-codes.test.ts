@@ -2,6 +2,7 @@
  * A provider that echoes the request back in its error code: what it was sent (secrets included)
  * never reaches an EdgeTokenError's message, providerCode, stack or JSON.
  */
+
 import { describe, expect, it } from "vitest";
 import {
   createTokenSource,
@@ -11,6 +12,7 @@ import {
   type Provider,
   paymentsGate,
 } from "../../src/index.ts";
+import { recordError } from "../support/leaks.ts";
 
 const OAUTH_SECRET = "oauth-secret-ECHOED-9f1c";
 const IPOS_SECRET = "ipos-secret-ECHOED-4b7a";
@@ -34,6 +36,7 @@ async function thrownBy(provider: Provider, answer: Echo) {
   try {
     await source.get();
   } catch (error) {
+    recordError(error);
     if (isEdgeTokenError(error)) return error;
     throw error;
   }

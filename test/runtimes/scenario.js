@@ -2,6 +2,7 @@
 // loads it as is. It imports the package by name: it runs from a folder where the packed tarball
 // was installed (Node, Deno and Bun resolve node_modules; Chromium gets an import map).
 import { createTokenSource, ipospays } from "edgetoken";
+import { readBrokerRefusal } from "edgetoken/broker";
 import { createEmulator } from "edgetoken/emulator";
 
 const START = Date.parse("2026-01-01T00:00:00Z");
@@ -117,5 +118,11 @@ export async function smoke() {
   const took = Date.now() - started;
   check(outcome === "timeout", `a silent provider gave ${outcome}, expected timeout`);
   check(took < 3_000, `a silent provider held get() for ${took} ms, past its 300 ms deadline`);
-  return `generate 1, refresh 1, Transact 2 (200, 200); 401 in backoff renewed; silent provider: timeout in ${took} ms`;
+  // What a Worker bound to the broker reads from a refusal (only the message crosses a binding).
+  const refusal = readBrokerRefusal(new Error("rate_limited: Slow down. (retry after 7 s)"));
+  check(
+    refusal?.code === "rate_limited" && refusal.retryAfterSeconds === 7,
+    `edgetoken/broker read ${JSON.stringify(refusal)}`,
+  );
+  return `generate 1, refresh 1, Transact 2 (200, 200); 401 in backoff renewed; silent provider: timeout in ${took} ms; broker refusal read`;
 }

@@ -81,7 +81,11 @@ const RUNTIMES = [
 /** @type {Check} */
 async function inChromium(folder) {
   const executablePath = await findChromium();
-  const map = await importMap(folder, "edgetoken", ["edgetoken", "edgetoken/emulator"]);
+  const map = await importMap(folder, "edgetoken", [
+    "edgetoken",
+    "edgetoken/broker",
+    "edgetoken/emulator",
+  ]);
   const server = await serveFolder(folder, { "/": smokePage(map) });
   try {
     await runInChromium({

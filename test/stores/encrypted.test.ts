@@ -1,4 +1,5 @@
 /** createEncryptedKv: AES-GCM envelopes over real local KV, tampering, key rotation, bad keys. */
+
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import {
@@ -8,6 +9,7 @@ import {
   type EncryptionKey,
   isEdgeTokenError,
 } from "../../src/index.ts";
+import { recordError } from "../support/leaks.ts";
 import {
   clock,
   expectSameToken,
@@ -43,6 +45,7 @@ function configurationError(run: () => unknown): EdgeTokenError {
   try {
     run();
   } catch (error) {
+    recordError(error);
     if (isEdgeTokenError(error)) return error;
     throw error;
   }

@@ -16,6 +16,7 @@ import { type Broker, createBroker } from "../../worker/broker.ts";
 import { hashSecret } from "../../worker/oauth/client-auth.ts";
 import { SCOPES } from "../../worker/oauth/scopes.ts";
 import { Clock } from "./double.ts";
+import { recordOutput } from "./leaks.ts";
 
 export const ISSUER = "https://broker.test";
 export const AUDIENCE = "edgetoken-demo";
@@ -30,6 +31,7 @@ export interface TestClient {
   maxLifetime: number;
   origins?: readonly string[];
   providerTokens?: boolean;
+  operator?: boolean;
   rateLimit?: { requests: number; windowSeconds: number };
 }
 
@@ -42,6 +44,7 @@ export const SHOP: TestClient = {
   maxLifetime: 900,
   origins: ["https://shop.example"],
   providerTokens: true,
+  operator: true,
 };
 
 /** A client with one scope, a short maximum lifetime, and no provider tokens. */
@@ -196,6 +199,18 @@ export function limitedClient(id: string, requests = 3, windowSeconds = 60): Tes
   return { ...SHOP, id, rateLimit: { requests, windowSeconds } };
 }
 
+/**
+ * An error answer as the leak guard sees it (`leaks.ts`): its headers and body are scanned like
+ * console output, so a secret or a token echoed into a refusal fails the test that met it.
+ */
+async function scanErrorAnswer(response: Response): Promise<Response> {
+  if (response.status < 400) return response;
+  const headers = [...response.headers].map(([name, value]) => `${name}: ${value}`).join("\n");
+  const body = response.bodyUsed || response.body === null ? "" : await response.clone().text();
+  recordOutput(`a broker answer ${response.status}`, [headers, body]);
+  return response;
+}
+
 /** A sleep that yields the event loop for a few real milliseconds, whatever it was asked for. */
 function shortSleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, Math.min(ms, 5)));
@@ -247,7 +262,7 @@ export async function brokerWorld(options: WorldOptions = {}): Promise<World> {
       ctx,
     );
     await waitOnExecutionContext(ctx);
-    return response;
+    return scanErrorAnswer(response);
   };
   const post = (path: string, client: TestClient | undefined, params: Record<string, string>) => {
     const init = form(params);
@@ -295,7 +310,7 @@ export async function brokerWorld(options: WorldOptions = {}): Promise<World> {
           ctx,
         );
         await waitOnExecutionContext(ctx);
-        return response;
+        return scanErrorAnswer(response);
       };
     },
     restart() {

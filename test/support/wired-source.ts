@@ -2,6 +2,7 @@
  * A token source wired to the test double and its fake server, on a clock the test moves by
  * hand, and small waits on what it returns.
  */
+
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import {
   createTokenSource,
@@ -12,6 +13,7 @@ import {
   type TokenSourceOptions,
 } from "../../src/index.ts";
 import { Clock, type DoubleOptions, doubleProvider, FakeServer } from "./double.ts";
+import { recordError } from "./leaks.ts";
 
 export const MINUTE = 60_000;
 
@@ -49,6 +51,7 @@ export async function failure(promise: Promise<unknown>): Promise<EdgeTokenError
   try {
     await promise;
   } catch (error) {
+    recordError(error);
     if (isEdgeTokenError(error)) return error;
     throw error;
   }

@@ -65,6 +65,11 @@ export interface BrokerConfig {
   providers: ProviderSettings;
   /** Every client's origins together: what a CORS preflight (which has no token) is checked against. */
   allOrigins: ReadonlySet<string>;
+  /**
+   * Every audience the broker issues tokens for: `audience` and every client's. A token for
+   * anything else is not one of ours, whatever its signature says (RFC 8725 §3.9).
+   */
+  allAudiences: ReadonlySet<string>;
 }
 
 /** Where the configuration is wrong and what it must be. */

@@ -211,6 +211,7 @@ export function parseBrokerConfig(env: object): ConfigResult {
     encryptionKey: vars.TOKEN_ENCRYPTION_KEY,
     providers: providers(vars),
     allOrigins: new Set(clients.flatMap((client) => client.origins)),
+    allAudiences: new Set([vars.BROKER_AUDIENCE, ...clients.flatMap((client) => client.audiences)]),
   });
 }
 

@@ -95,6 +95,7 @@ const ClientSchema = v.strictObject({
     [],
   ),
   providerTokens: v.optional(v.boolean(), false),
+  operator: v.optional(v.boolean(), false),
   rateLimit: v.optional(
     v.strictObject({
       requests: wholeNumber(1, 1_000_000, "requests"),

@@ -6,6 +6,10 @@
  * exchanged one — must never buy the provider's raw token, which lives for hours and opens every
  * path of the provider's API. A bearer token is `invalid_client`. The answer says how to attach
  * the token.
+ *
+ * `refused_token=<the token it was given>` says the provider refused it (a 401): the broker
+ * renews it once for the whole fleet if it still holds it and it is not brand new, and answers
+ * with the token to use now (`providerTokenFor`).
  */
 import { clientByCredentials } from "../caller.ts";
 import type { Call } from "../context.ts";
@@ -25,7 +29,7 @@ export async function providerTokenEndpoint(call: Call): Promise<Response | Fail
   const answer = await providerTokenFor(
     call.state.providers,
     found.value,
-    form.value.get("scope"),
+    { scope: form.value.get("scope"), refused: form.value.get("refused_token") },
     call,
   );
   if (!answer.ok) return answer.failure;

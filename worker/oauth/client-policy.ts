@@ -21,6 +21,8 @@ export interface ClientPolicy {
   origins: readonly string[];
   /** Whether it may have the providers' own tokens (`POST /provider-token`). */
   providerTokens: boolean;
+  /** Whether it may read the broker's counters (`GET /counters`). */
+  operator: boolean;
   rateLimit: { requests: number; windowSeconds: number };
 }
 

@@ -10,38 +10,28 @@
  * description: never a token, a secret or anything copied from the call.
  */
 
+import {
+  type BrokerServiceProps,
+  type BrokerTokenAnswer,
+  type BrokerTokenRequest,
+  brokerRefusalMessage,
+  type ProviderTokenAnswer,
+} from "../../src/broker.ts";
 import type { Moment } from "../context.ts";
 import type { ClientPolicy } from "../oauth/client-policy.ts";
 import { type Failure, fail, ok, type Result } from "../oauth/failure.ts";
 import { clientCredentialsGrant } from "../oauth/grants.ts";
 import { wireError } from "../oauth/wire-errors.ts";
 import { countRequest } from "../rate-limit.ts";
-import { type IssuedToken, issueToken } from "../tokens/issue.ts";
-import { type ProviderTokenAnswer, providerTokenFor } from "../upstream/provider-token.ts";
+import { issueToken } from "../tokens/issue.ts";
+import { providerTokenFor } from "../upstream/provider-token.ts";
 
-/** What a service binding to the broker carries in `props`. */
-export interface BrokerServiceProps {
-  /** A client id of `BROKER_CLIENTS`: the calling Worker is that client. */
-  clientId: string;
-}
-
-/** `brokerToken`'s argument: the `client_credentials` parameters, typed. */
-export interface BrokerTokenRequest {
-  /** Space-separated scopes; absent: every scope the client may have. */
-  scope?: string;
-  /** RFC 8707: one of the client's audiences; absent: its first. */
-  resource?: string;
-  /** Seconds, capped by the client's `maxLifetime`; absent: the default (300 s). */
-  expiresIn?: number;
-}
-
-export type BrokerTokenAnswer = Omit<IssuedToken, "issued_token_type">;
-
-export type { ProviderTokenAnswer };
+export type { BrokerServiceProps, BrokerTokenAnswer, BrokerTokenRequest, ProviderTokenAnswer };
 
 /**
  * A refused RPC call. `code` is the OAuth error code; `retryAfterSeconds` is set for
- * `rate_limited` and, when waiting helps, `temporarily_unavailable`.
+ * `rate_limited` and, when waiting helps, `temporarily_unavailable`. Across a binding only the
+ * message arrives: it carries all three (`readBrokerRefusal` in `edgetoken/broker` reads them).
  */
 export class BrokerServiceError extends Error {
   override name = "BrokerServiceError";
@@ -49,8 +39,13 @@ export class BrokerServiceError extends Error {
   readonly retryAfterSeconds: number | undefined;
 
   constructor(code: string, description: string, retryAfterSeconds?: number) {
-    // The code leads the message too: it is what a caller sees when it only logs the message.
-    super(`${code}: ${description}`);
+    super(
+      brokerRefusalMessage(
+        retryAfterSeconds === undefined
+          ? { code, description }
+          : { code, description, retryAfterSeconds },
+      ),
+    );
     this.code = code;
     this.retryAfterSeconds = retryAfterSeconds;
   }
@@ -86,11 +81,24 @@ export async function boundClient(at: Moment, props: unknown): Promise<Result<Cl
   return countRequest(at, client);
 }
 
-/** The request as the form `clientCredentialsGrant` reads; wrong types are `invalid_request`. */
+const REQUEST_FIELDS: ReadonlySet<string> = new Set(["scope", "resource", "expiresIn"]);
+
+/**
+ * The request as the form `clientCredentialsGrant` reads; wrong types are `invalid_request`,
+ * and so is any field but the three: a misspelt `scopes` must not quietly become every scope the
+ * client may have, nor a `subject_token` an exchange that did not happen. The field is not named
+ * in the answer — its name is the caller's input, and could be anything.
+ */
 export function grantParameters(request: unknown): Result<URLSearchParams> {
   const given = request ?? {};
   if (typeof given !== "object" || Array.isArray(given)) {
     return fail({ kind: "invalid_request", detail: "The request must be an object." });
+  }
+  if (Object.keys(given).some((field) => !REQUEST_FIELDS.has(field))) {
+    return fail({
+      kind: "invalid_request",
+      detail: "brokerToken takes scope, resource and expiresIn only.",
+    });
   }
   const { scope, resource, expiresIn } = given as Record<string, unknown>;
   const params = new URLSearchParams();
@@ -154,11 +162,32 @@ export async function rpcProviderToken(
   at: Moment,
   props: unknown,
   scope: unknown,
+  options: unknown,
 ): Promise<Result<ProviderTokenAnswer>> {
   const client = await boundClient(at, props);
   if (!client.ok) return client;
   if (scope !== undefined && scope !== null && typeof scope !== "string") {
     return fail({ kind: "invalid_request", detail: "scope must be a string." });
   }
-  return providerTokenFor(at.state.providers, client.value, scope ?? null, at);
+  const refused = refusedToken(options);
+  if (!refused.ok) return refused;
+  return providerTokenFor(
+    at.state.providers,
+    client.value,
+    { scope: scope ?? null, refused: refused.value },
+    at,
+  );
+}
+
+/** `providerToken`'s options: `{ refused?: string }`, or nothing. */
+function refusedToken(options: unknown): Result<string | undefined> {
+  if (options === undefined || options === null) return ok(undefined);
+  if (typeof options !== "object" || Array.isArray(options)) {
+    return fail({ kind: "invalid_request", detail: "The options must be an object." });
+  }
+  const { refused } = options as Record<string, unknown>;
+  if (refused !== undefined && typeof refused !== "string") {
+    return fail({ kind: "invalid_request", detail: "refused must be a string." });
+  }
+  return ok(refused);
 }

@@ -7,6 +7,7 @@
  * `BROKER_CLIENTS` applies exactly as over HTTP (`calls.ts`).
  */
 import { WorkerEntrypoint } from "cloudflare:workers";
+import type { BrokerBinding, ProviderTokenOptions } from "../../src/broker.ts";
 import type { Broker } from "../broker.ts";
 import type { BrokerEnv } from "../state.ts";
 import {
@@ -20,10 +21,7 @@ import {
 } from "./calls.ts";
 
 /** What the entrypoint offers over RPC: the type a calling Worker gives its binding. */
-export interface BrokerServiceApi {
-  brokerToken(request?: BrokerTokenRequest): Promise<BrokerTokenAnswer>;
-  providerToken(scope: string): Promise<ProviderTokenAnswer>;
-}
+export type BrokerServiceApi = BrokerBinding;
 
 /**
  * The entrypoint class over a broker. The Worker entry exports one over its own broker; tests
@@ -43,11 +41,14 @@ export function createBrokerService(broker: Broker) {
       );
     }
 
-    async providerToken(scope: string): Promise<ProviderTokenAnswer> {
+    async providerToken(
+      scope: string,
+      options?: ProviderTokenOptions,
+    ): Promise<ProviderTokenAnswer> {
       const props: unknown = this.ctx.props;
       return answered(
         await broker.call("providerToken", this.env, this.ctx, (at) =>
-          rpcProviderToken(at, props, scope),
+          rpcProviderToken(at, props, scope, options),
         ),
       );
     }

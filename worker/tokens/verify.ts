@@ -20,8 +20,12 @@ export type Verification = Result<AccessTokenClaims, RejectReason>;
 export interface VerifyOptions {
   keys: KeySet;
   issuer: string;
-  /** Required audience; omitted where any audience of ours will do (exchange, revocation). */
-  audience?: string | undefined;
+  /**
+   * The audience required, or the audiences of which the token must name one: the endpoint's
+   * own where it is a resource (the proxy), every audience of ours where any will do (exchange,
+   * revocation, introspection).
+   */
+  audience: string | readonly string[];
   now: number;
   isRevoked(jti: string): Promise<boolean>;
 }
@@ -64,8 +68,8 @@ function reasonOf(error: unknown): RejectReason {
 
 /**
  * Verifies a broker token: ES256 with one of our published keys (so `alg: none`, HS256 keyed
- * with the public key and unknown `kid`s fail), `typ: at+jwt`, our issuer, the audience when one
- * is required, `exp` and `nbf` against `now` with no tolerance, the claims RFC 9068 requires,
+ * with the public key and unknown `kid`s fail), `typ: at+jwt`, our issuer, an audience of ours
+ * (the endpoint's, where it has one), `exp` and `nbf` against `now` with no tolerance, the claims RFC 9068 requires,
  * and neither the `jti` nor any ancestor's (`root_jti`, `chain`) revoked.
  */
 export async function verifyAccessToken(
@@ -79,7 +83,7 @@ export async function verifyAccessToken(
       algorithms: ["ES256"],
       typ: ACCESS_TOKEN_TYPE,
       issuer: options.issuer,
-      ...(options.audience === undefined ? {} : { audience: options.audience }),
+      audience: typeof options.audience === "string" ? options.audience : [...options.audience],
       currentDate: new Date(options.now),
       requiredClaims: ["sub", "aud", "exp", "iat", "jti", "client_id", "scope"],
     });

@@ -4,12 +4,26 @@
  * and the audit line. `POST /provider-token` and the RPC entrypoint's `providerToken` both end
  * here, after they have found and counted the client their own way.
  */
-import type { Token, TokenPlacement, WaitUntil } from "../../src/index.ts";
+import type { ProviderTokenAnswer } from "../../src/broker.ts";
+import type { Token, WaitUntil } from "../../src/index.ts";
 import { audit } from "../audit.ts";
 import type { ClientPolicy } from "../oauth/client-policy.ts";
 import { fail, ok, type Result } from "../oauth/failure.ts";
 import { type BrokerScope, isBrokerScope, providerOf } from "../oauth/scopes.ts";
 import { type ProviderTokens, providerFailure } from "./token-sources.ts";
+
+function complaintAbout(token: Token, refused: string, now: number): Complaint {
+  if (!sameText(token.value, refused)) return "already_renewed";
+  return now - token.obtainedAt < COMPLAINT_COOLDOWN_MS ? "cooldown" : "renewed";
+}
+
+/** Whether two strings are equal, in time that does not depend on where they differ. */
+function sameText(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let difference = 0;
+  for (let i = 0; i < a.length; i++) difference |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return difference === 0;
+}
 
 /** Exactly one known scope. */
 export function providerScope(value: string | null): Result<BrokerScope> {
@@ -30,27 +44,44 @@ export function providerScope(value: string | null): Result<BrokerScope> {
   return ok(scope);
 }
 
-/** What `/provider-token` answers, and the RPC entrypoint's `providerToken` returns. */
-export interface ProviderTokenAnswer {
-  access_token: string;
-  /** RFC 8693 §2.2.1: "N_A" where the token is not used with the Bearer scheme (iPOSpays). */
-  token_type: "Bearer" | "N_A";
-  expires_in: number;
-  scope: BrokerScope;
-  apply: TokenPlacement;
+/**
+ * A provider token younger than this is not renewed on a caller's word: the new one answers.
+ * The caller chooses what it sends upstream, and a 401 to a malformed request says nothing about
+ * the token; renewing on every complaint would let one client drive the provider's auth API.
+ */
+export const COMPLAINT_COOLDOWN_MS = 10_000;
+
+/** What became of a caller's "the provider refused this token". */
+export type Complaint =
+  /** It was the token the broker holds: dropped, and a new one obtained (or taken from the store). */
+  | "renewed"
+  /** Not the token the broker holds (renewed already, or never ours): the current one answers. */
+  | "already_renewed"
+  /** The token the broker holds, but younger than the cooldown: it answers again. */
+  | "cooldown";
+
+/** What the caller asks for: a scope, and perhaps the token the provider refused. */
+export interface ProviderTokenRequest {
+  scope: string | null;
+  refused?: string | null | undefined;
 }
 
 /**
  * The policy after the caller is known and counted: `providerTokens: true`, exactly one scope
  * the client may have, a configured provider; then the token from the shared cache and its
- * audit line. The endpoint and the RPC entrypoint both end here.
+ * audit line. A caller that says the provider refused its token gets it renewed once for the
+ * whole fleet: only the token the broker still holds is dropped (`source.refuse`: the next one
+ * comes from the store if another isolate renewed, else from the provider through the lease and
+ * the single flight), and not within {@link COMPLAINT_COOLDOWN_MS} of its being obtained. The
+ * endpoint and the RPC entrypoint both end here.
  */
 export async function providerTokenFor(
   tokens: ProviderTokens,
   client: ClientPolicy,
-  requested: string | null,
+  request: ProviderTokenRequest,
   at: { now: number; ctx: WaitUntil },
 ): Promise<Result<ProviderTokenAnswer>> {
+  const requested = request.scope;
   if (!client.providerTokens) {
     return fail({
       kind: "unauthorized_client",
@@ -65,9 +96,18 @@ export async function providerTokenFor(
   const provider = providerOf(scope.value);
   const source = tokens.source(scope.value);
   if (source === undefined) return fail({ kind: "provider_not_configured", provider });
+  const refused = request.refused ?? "";
   let token: Token;
+  let complaint: Complaint | undefined;
   try {
     token = await source.get({ ctx: at.ctx });
+    if (refused !== "") {
+      complaint = complaintAbout(token, refused, at.now);
+      if (complaint === "renewed") {
+        source.refuse(token);
+        token = await source.get({ ctx: at.ctx });
+      }
+    }
   } catch (error) {
     return fail(providerFailure(provider, error, { now: at.now, failures: tokens.failures }));
   }
@@ -77,6 +117,7 @@ export async function providerTokenFor(
       client_id: client.id,
       scope: scope.value,
       exp: Math.floor(token.expiresAt / 1000),
+      complaint,
     },
     at.now,
   );

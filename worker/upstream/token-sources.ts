@@ -22,6 +22,7 @@ import {
   type TokenPlacement,
   type TokenSource,
 } from "../../src/index.ts";
+import { providerEvent } from "../audit.ts";
 import type { BrokerConfig, ConfigProblem } from "../config/config.ts";
 import { type Failure, ok, type Result } from "../oauth/failure.ts";
 import {
@@ -128,7 +129,15 @@ export function createProviderTokens(
     if (provider !== undefined) {
       // The lease makes one isolate in the fleet call the provider per scope (and spend a
       // PaymentsGate refresh token once); the others take its token from KV.
-      sources.set(scope, createTokenSource(provider, { store, runtime, lease }));
+      sources.set(
+        scope,
+        createTokenSource(provider, {
+          store,
+          runtime,
+          lease,
+          onEvent: (event) => providerEvent(event, platform.now()),
+        }),
+      );
       providers.set(scope, provider);
       placements.set(scope, provider.placement ?? BEARER);
     }
