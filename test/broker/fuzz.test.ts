@@ -57,6 +57,7 @@ import {
   STRANGER,
   tokenValue,
 } from "../support/fuzz-requests.ts";
+import { recordOutput } from "../support/leaks.ts";
 
 /** Requests per endpoint. */
 const RUNS = Number(inject("fuzz").runs || 10_000);
@@ -387,6 +388,14 @@ const ENDPOINTS: readonly Endpoint[] = [
   },
   { name: PATHS.jwks, kind: "public", methods: get, target: exact(PATHS.jwks), body: noBody },
   { name: PATHS.health, kind: "public", methods: get, target: exact(PATHS.health), body: noBody },
+  // An operator's client (SHOP is one) reads the isolate's counters with its credentials.
+  {
+    name: PATHS.counters,
+    kind: "oauth",
+    methods: get,
+    target: exact(PATHS.counters),
+    body: noBody,
+  },
   {
     name: "unknown",
     kind: "public",
@@ -510,6 +519,11 @@ async function fuzz(endpoint: Endpoint, seed: number): Promise<Tally> {
         continue;
       }
       const { id, method, response, text } = result.sent;
+      // The suite's leak guard reads the broker's error answers, as it does the test world's.
+      if (response.status >= 400) {
+        const headers = [...response.headers].map(([name, value]) => `${name}: ${value}`);
+        recordOutput(`a broker answer ${response.status}`, [headers.join("\n"), text]);
+      }
       const upstream = forwarded.has(id);
       if (upstream) tally.upstream += 1;
       count(tally.status, String(response.status));
@@ -567,6 +581,10 @@ describe("the fuzz's checks", () => {
     ["a 429 without Retry-After", json({ error: "rate_limited" }, 429)],
     ["a token answer without a token", json({ token_type: "Bearer", expires_in: 60 }, 200)],
     ["an answer that echoes a secret", json({ ...good, error_description: SHOP.secret }, 400)],
+    [
+      "a refusal that carries a token",
+      json({ ...good, error_description: "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln" }, 400),
+    ],
   ];
   for (const [name, response, where = {}] of cases) {
     it(`refuse ${name}`, async () => {
@@ -584,6 +602,23 @@ describe("the fuzz's checks", () => {
       ).toThrow(Broken);
     });
   }
+
+  it("print neither the secret nor the token they found", async () => {
+    const token = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln";
+    const response = json({ ...good, error_description: `${SHOP.secret} ${token}` }, 400);
+    const answer = { method: "POST", fuzz: fuzzed, response, text: await response.text() };
+    const where = { kind: "oauth" as const, path: PATHS.token, secrets: SECRETS, always: SECRETS };
+    let message = "";
+    try {
+      checkAnswer({ ...answer, upstream: false }, where);
+    } catch (error) {
+      message = error instanceof Broken ? error.message : "";
+    }
+    expect(message).toContain("[secret]");
+    expect(message).toContain("[jwt]");
+    expect(message).not.toContain(SHOP.secret);
+    expect(message).not.toContain(token);
+  });
 
   it("let a well-formed error through", async () => {
     const response = json(good, 400);

@@ -39,6 +39,18 @@ function broken(answer: Answer, what: string): never {
   );
 }
 
+/**
+ * A failure report is a log line too (and the suite's leak guard reads it): every secret and
+ * every JWT is taken out of it.
+ */
+function redacted(error: Broken, secrets: readonly string[]): Broken {
+  const clean = secrets
+    .filter((secret) => secret.length >= 8)
+    .reduce((out, secret) => out.replaceAll(secret, "[secret]"), error.message)
+    .replace(/eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g, "[jwt]");
+  return new Broken(clean);
+}
+
 function checkError(answer: Answer, kind: Kind, path: string): void {
   const { response, text, method } = answer;
   const status = response.status;
@@ -47,6 +59,8 @@ function checkError(answer: Answer, kind: Kind, path: string): void {
   if (!/\bno-store\b/.test(response.headers.get("cache-control") ?? "")) {
     broken(answer, `a ${status} without Cache-Control: no-store`);
   }
+  // No token of any kind in a refusal: not the one presented, not one issued meanwhile.
+  if (/eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+\./.test(text)) broken(answer, `a ${status} with a JWT`);
   if (method !== "HEAD") {
     let body: unknown;
     try {
@@ -136,10 +150,22 @@ function checkSuccess(answer: Answer, path: string): void {
  * `secrets` are the values no answer may hold; a `/provider-token` success holds a provider
  * token by design, so there only `always` counts.
  */
-export function checkAnswer(
-  answer: Answer,
-  where: { kind: Kind; path: string; secrets: readonly string[]; always: readonly string[] },
-): void {
+export function checkAnswer(answer: Answer, where: Where): void {
+  try {
+    check(answer, where);
+  } catch (error) {
+    throw error instanceof Broken ? redacted(error, [...where.secrets, ...where.always]) : error;
+  }
+}
+
+interface Where {
+  kind: Kind;
+  path: string;
+  secrets: readonly string[];
+  always: readonly string[];
+}
+
+function check(answer: Answer, where: Where): void {
   const { kind, path, secrets } = where;
   const { response, text } = answer;
   if (response.status >= 500) broken(answer, `a ${response.status}`);
