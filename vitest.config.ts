@@ -16,6 +16,8 @@ export default defineConfig({
     include: ["test/**/*.test.ts"],
     // A real authorization server (oidc-provider) in Node, for test/interop/.
     globalSetup: ["./test/interop/oidc-server.mjs"],
+    // The broker fuzz's size and seed (test/broker/fuzz.test.ts): FUZZ_RUNS=100000 npm test.
+    provide: { fuzz: { runs: process.env.FUZZ_RUNS ?? "", seed: process.env.FUZZ_SEED ?? "" } },
     // Run by Deno from `npm run test:runtimes`, not by vitest in workerd.
     exclude: [...configDefaults.exclude, "test/runtimes/**"],
     // The leak guard: no secret and no issued token in any console line, error or error answer.

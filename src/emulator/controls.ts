@@ -4,6 +4,7 @@
  * emulator.ts → controls.ts). Not counted as calls, never faulted.
  *
  * - `GET /_emulator/calls`: call counts per endpoint.
+ * - `GET /_emulator/refused`: tokens refused per endpoint, by why (expired, revoked, …).
  * - `GET /_emulator/jwks`: the public signing key.
  * - `POST /_emulator/faults` (a Fault as JSON), `DELETE /_emulator/faults`.
  * - `POST /_emulator/clock` `{"advanceMs": n}`.
@@ -82,6 +83,7 @@ export function isControlPath(path: string): boolean {
 /** The emulator's methods the controls drive (the `Emulator` has them, under the same names). */
 export interface Controlled {
   calls(): Record<string, number>;
+  refused(): Record<string, Partial<Record<string, number>>>;
   jwks(): Promise<JSONWebKeySet>;
   addFault(fault: Fault): void;
   clearFaults(): void;
@@ -94,6 +96,7 @@ type Control = (request: Request, emulator: Controlled) => Promise<Reply>;
 
 const CONTROLS: Record<string, Partial<Record<string, Control>>> = {
   calls: { GET: async (_request, emulator) => ({ status: 200, json: emulator.calls() }) },
+  refused: { GET: async (_request, emulator) => ({ status: 200, json: emulator.refused() }) },
   jwks: { GET: async (_request, emulator) => ({ status: 200, json: await emulator.jwks() }) },
   faults: {
     POST: async (request, emulator) => {

@@ -15,6 +15,7 @@ import type { Reply } from "./reply.ts";
 /** The controls under `/_emulator/` (controls.ts answers them; the index names them). */
 export const CONTROLS: Readonly<Record<string, string>> = {
   "GET /_emulator/calls": "call counts per endpoint",
+  "GET /_emulator/refused": "tokens refused per endpoint, by why (expired, revoked, …)",
   "POST /_emulator/faults": "arm a fault (a JSON body, see docs/emulator.md)",
   "DELETE /_emulator/faults": "clear every fault",
   "POST /_emulator/clock": 'move the clock: {"advanceMs": 3600000}',

@@ -13,7 +13,7 @@ import { papayaEndpoints } from "./papaya.ts";
 import { paymentsgateEndpoints } from "./paymentsgate.ts";
 import { type EmulatorStorage, journalTo, restoreLedger } from "./persistence.ts";
 import { methodNotAllowed, notFound, type Reply, toProviderResponse, toResponse } from "./reply.ts";
-import { inspectToken } from "./tokens.ts";
+import { inspectToken, type TokenProblem } from "./tokens.ts";
 
 /**
  * How to build an emulator: its clock and the accounts it accepts.
@@ -56,6 +56,12 @@ export interface Emulator {
   fetch(input: Request | string | URL, init?: RequestInit): Promise<Response>;
   /** Calls per endpoint since the last reset, keyed `"METHOD /path"`; controls are not counted. */
   calls(): Record<string, number>;
+  /**
+   * Tokens refused per endpoint since the last reset, by why: `{"GET /papaya/v1/payments":
+   * {"expired": 1}}`. What a client sent that it should not have — an expired token at an API
+   * endpoint, say — shows here.
+   */
+  refused(): Record<string, Partial<Record<TokenProblem, number>>>;
   addFault(fault: Fault): void;
   clearFaults(): void;
   /**
@@ -65,7 +71,7 @@ export interface Emulator {
   advance(ms: number): void;
   /** The protected endpoints refuse this token from now on; iPOSpays refresh does too. */
   revoke(token: string): void;
-  /** Forgets issued tokens, refresh tokens, revocations, call counts, faults and the clock offset. */
+  /** Forgets issued tokens, refresh tokens, revocations, counts, faults and the clock offset. */
   reset(): void;
   /** The public key that signs every token, as a JWK set (`kid` "APIKEY0", RS256). */
   jwks(): Promise<JSONWebKeySet>;
@@ -109,6 +115,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
   let restored = storage === undefined;
   const faults = createFaultBook();
   const counts = new Map<string, number>();
+  const refusals = new Map<string, Partial<Record<TokenProblem, number>>>();
   const discovery = discoveryReply(ENDPOINTS, accounts);
   let offset = 0;
   const clock = (): number => now() + offset;
@@ -137,12 +144,20 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
       fault: (kind) =>
         (live ? faults.take(target, [kind]) : faults.peek(target, [kind])) !== undefined,
       sign: (header, claims) => key.sign(header, claims),
-      inspect: (token, idOf) =>
-        inspectToken(
+      inspect: async (token, idOf) => {
+        const inspection = await inspectToken(
           token,
           { provider: endpoint.provider, idOf },
           { key, ledger, nowMs: providerNow },
-        ),
+        );
+        if (!inspection.ok) {
+          const name = `${endpoint.method} ${endpoint.path}`;
+          const problems = refusals.get(name) ?? {};
+          problems[inspection.problem] = (problems[inspection.problem] ?? 0) + 1;
+          refusals.set(name, problems);
+        }
+        return inspection;
+      },
     };
     let reply: Reply;
     try {
@@ -192,6 +207,8 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
       return route(toRequest(input, init));
     },
     calls: () => Object.fromEntries(counts),
+    refused: () =>
+      Object.fromEntries([...refusals].map(([name, problems]) => [name, { ...problems }])),
     addFault: (fault) => faults.add(fault),
     clearFaults: () => faults.clear(),
     advance: (ms) => {
@@ -207,6 +224,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
       ledger.clear();
       faults.clear();
       counts.clear();
+      refusals.clear();
       offset = 0;
     },
     jwks: () => key.jwks(),

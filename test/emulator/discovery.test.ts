@@ -105,6 +105,7 @@ describe("the emulator's root", () => {
     expect(Object.keys(controls).sort()).toEqual(
       [
         "GET /_emulator/calls",
+        "GET /_emulator/refused",
         "POST /_emulator/faults",
         "DELETE /_emulator/faults",
         "POST /_emulator/clock",

@@ -75,6 +75,41 @@ describe("calls()", () => {
   });
 });
 
+describe("refused()", () => {
+  it("counts the tokens each endpoint refused, by why; reset() forgets them", async () => {
+    const { emulator, clock } = setup();
+    const papaya = await papayaToken(emulator);
+    const ipos = await ipospaysToken(emulator);
+    const payments = (token: string) =>
+      emulator.fetch(get(PATHS.papayaApi, { Authorization: `Bearer ${token}` }));
+    expect((await payments(papaya)).status).toBe(200);
+    expect(emulator.refused()).toEqual({});
+    emulator.revoke(ipos);
+    await transact(emulator, ipos);
+    await payments("not-a-token");
+    clock.advance(25 * 60 * MINUTE);
+    await payments(papaya);
+    await payments(papaya);
+    expect(emulator.refused()).toEqual({
+      "POST /ipospays/api/v3/iposTransact": { revoked: 1 },
+      "GET /papaya/v1/payments": { malformed: 1, expired: 2 },
+    });
+    const copy = emulator.refused();
+    (copy["GET /papaya/v1/payments"] ?? {}).expired = 99;
+    expect(emulator.refused()["GET /papaya/v1/payments"]?.expired).toBe(2);
+    emulator.reset();
+    expect(emulator.refused()).toEqual({});
+  });
+
+  it("answers GET /_emulator/refused", async () => {
+    const { emulator } = setup();
+    await emulator.fetch(get(PATHS.papayaApi, { Authorization: "Bearer x" }));
+    const response = await emulator.fetch(get("/_emulator/refused"));
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ "GET /papaya/v1/payments": { malformed: 1 } });
+  });
+});
+
 describe("advance() and reset()", () => {
   it("advance() moves the emulator's clock only, backwards too", async () => {
     const { emulator } = setup();
