@@ -3,7 +3,7 @@
  * path (bench/hot-path.ts), the authenticated fetch (bench/fetch.ts) and the broker under
  * `wrangler dev` (bench/broker.ts). Prints a table and writes bench/results.json in the shape
  * issue 14 gives (null where this script measures nothing), and bench/results-detail.json with
- * the machine, every sample and the baseline's figures.
+ * the machine, every sample and the baseline's figures, and bench/chart.svg.
  *
  * - `BENCH_BASELINE=<commit>`: also measures that commit's `source.fetch` and broker, in the same
  *   interleaved rounds (before/after on the same load).
@@ -18,6 +18,7 @@ import type { BrokerResult } from "./broker.ts";
 import type { FetchResult } from "./fetch.ts";
 import type { HotPathResult } from "./hot-path.ts";
 import { baselineName, ROOT } from "./support/baseline.ts";
+import { chart, type Panel } from "./support/chart.ts";
 
 const only = new Set((process.env.BENCH_ONLY ?? "hot,fetch,broker").split(","));
 
@@ -124,6 +125,10 @@ if (fetched) {
   rows.push(
     ["source.fetch GET / plain fetch", `${fixed(fetched.getRatio, 2)}×`],
     ["source.fetch POST 1 KB / plain fetch", `${fixed(fetched.postRatio, 2)}×`],
+    [
+      "  google client.fetch GET / POST",
+      `${fixed(fetched.google.getRatio, 2)}× / ${fixed(fetched.google.postRatio, 2)}×`,
+    ],
   );
   if (fetched.baseline) {
     rows.push(
@@ -139,6 +144,7 @@ if (broker) {
     ["broker token", ratio(broker.tokenRps)],
     ["broker introspection", ratio(broker.introspectRps)],
     ["broker proxy", ratio(broker.proxyRps)],
+    ["  its upstream alone (emulator)", ratio(broker.upstreamRps)],
   );
   if (broker.baseline) {
     rows.push(
@@ -153,3 +159,124 @@ if (broker) {
 const width = Math.max(...rows.map(([name]) => name.length));
 console.log(`\n${process.version}, ${cpus().length} × ${cpus()[0]?.model}; medians`);
 for (const [name, value] of rows) console.log(`${name.padEnd(width)}  ${value}`);
+
+const panels: Panel[] = [];
+const ns = (value: number | null) => (value === null ? "—" : `${value.toFixed(0)} ns`);
+const hotPath = results.hotPath as Record<string, number | null>;
+panels.push({
+  title: "cached get(), ns per awaited call (log scale; shorter is better)",
+  log: true,
+  bars: [
+    {
+      label: "edgetoken",
+      value: hotPath.edgetokenNs ?? null,
+      text: ns(hotPath.edgetokenNs ?? null),
+      ours: true,
+    },
+    {
+      label: "awaited Map lookup",
+      value: hotPath.floorAsyncNs ?? null,
+      text: ns(hotPath.floorAsyncNs ?? null),
+    },
+    {
+      label: "google-auth-library",
+      value: hotPath.googleNs ?? null,
+      text: ns(hotPath.googleNs ?? null),
+    },
+    { label: "@azure/identity", value: hotPath.azureNs ?? null, text: ns(hotPath.azureNs ?? null) },
+  ],
+});
+const brokerFigures = results.broker as Record<string, number | null>;
+const trivial = brokerFigures.trivialRps ?? null;
+const rps = (value: number | null | undefined) =>
+  value === null || value === undefined
+    ? "—"
+    : `${value.toFixed(0)} req/s${trivial ? ` (${(value / trivial).toFixed(2)}×)` : ""}`;
+const brokerBars: Panel["bars"] = [
+  { label: "trivial Worker", value: trivial, text: rps(trivial) },
+  {
+    label: "proxy's upstream alone",
+    value: broker?.upstreamRps ?? null,
+    text: rps(broker?.upstreamRps),
+  },
+  {
+    label: "token",
+    value: brokerFigures.tokenRps ?? null,
+    text: rps(brokerFigures.tokenRps),
+    ours: true,
+  },
+  {
+    label: "introspection",
+    value: brokerFigures.introspectRps ?? null,
+    text: rps(brokerFigures.introspectRps),
+    ours: true,
+  },
+  {
+    label: "proxy",
+    value: brokerFigures.proxyRps ?? null,
+    text: rps(brokerFigures.proxyRps),
+    ours: true,
+  },
+];
+if (broker?.baseline) {
+  brokerBars.push(
+    {
+      label: `token, before (${baselineName()})`,
+      value: broker.baseline.tokenRps,
+      text: rps(broker.baseline.tokenRps),
+    },
+    {
+      label: "introspection, before",
+      value: broker.baseline.introspectRps,
+      text: rps(broker.baseline.introspectRps),
+    },
+    {
+      label: "proxy, before",
+      value: broker.baseline.proxyRps,
+      text: rps(broker.baseline.proxyRps),
+    },
+  );
+}
+panels.push({
+  title: "broker under wrangler dev, 25 connections (longer is better)",
+  bars: brokerBars,
+});
+const fetchFigures = results.fetch as Record<string, number | null>;
+const times = (value: number | null | undefined) =>
+  value === null || value === undefined ? "—" : `${value.toFixed(2)}×`;
+const fetchBars: Panel["bars"] = [
+  {
+    label: "GET",
+    value: fetchFigures.getRatio ?? null,
+    text: times(fetchFigures.getRatio),
+    ours: true,
+  },
+  {
+    label: "POST, 1 KB JSON",
+    value: fetchFigures.postRatio ?? null,
+    text: times(fetchFigures.postRatio),
+    ours: true,
+  },
+];
+if (fetched?.baseline) {
+  fetchBars.push(
+    {
+      label: "GET, before",
+      value: fetched.baseline.getRatio,
+      text: times(fetched.baseline.getRatio),
+    },
+    {
+      label: "POST, before",
+      value: fetched.baseline.postRatio,
+      text: times(fetched.baseline.postRatio),
+    },
+  );
+}
+panels.push({
+  title: "source.fetch ÷ plain fetch with the header set by hand (shorter is better)",
+  bars: fetchBars,
+});
+writeFileSync(
+  join(ROOT, "bench", "chart.svg"),
+  chart(`edgetoken benchmarks, ${started.toISOString().slice(0, 10)}, ${process.version}`, panels),
+);

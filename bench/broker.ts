@@ -30,6 +30,11 @@ export interface BrokerRps {
 
 export interface BrokerResult extends BrokerRps {
   trivialRps: number;
+  /**
+   * The proxy's upstream alone: the emulator's iPOSpays Transact called directly with the
+   * provider's token. The proxy cannot be faster than what it forwards to.
+   */
+  upstreamRps: number;
   /** The same three for the baseline commit's broker, in the same rounds (`BENCH_BASELINE`). */
   baseline: BrokerRps | null;
   /** Requests per second in every round, and non-2xx answers seen (there should be none). */
@@ -64,6 +69,7 @@ function brokerToml(root: string, brokerPort: number, emulatorPort: number): str
       scopes: ["ipospays:PaymentTokenization", "papaya:payments"],
       audiences: ["edgetoken-demo"],
       maxLifetime: 900,
+      providerTokens: true,
       // Far above what one machine can send: the limiter is measured, never met.
       rateLimit: { requests: 1_000_000, windowSeconds: 1 },
     },
@@ -233,6 +239,29 @@ async function tokenFrom(broker: string): Promise<string> {
   return ((await issued.json()) as { access_token: string }).access_token;
 }
 
+/** iPOSpays Transact at the emulator itself, with the provider token the broker hands out. */
+async function upstreamLoad(broker: string, emulatorPort: number): Promise<Load> {
+  const answer = await fetch(`${broker}/provider-token`, {
+    method: "POST",
+    headers: { authorization: basic, "content-type": FORM },
+    body: "scope=ipospays:PaymentTokenization",
+  });
+  if (answer.status !== 200) throw new Error(`provider-token: ${answer.status}`);
+  const { access_token, apply } = (await answer.json()) as {
+    access_token: string;
+    apply: { header: string; prefix: string };
+  };
+  return {
+    url: `http://127.0.0.1:${emulatorPort}/ipospays/api/v3/iposTransact`,
+    method: "POST",
+    headers: {
+      [apply.header.toLowerCase()]: `${apply.prefix}${access_token}`,
+      "content-type": "application/json",
+    },
+    body: '{"amount":1250}',
+  };
+}
+
 export async function brokerBench(): Promise<BrokerResult> {
   const dir = mkdtempSync(join(tmpdir(), "edgetoken-bench-broker-"));
   const servers: Server[] = [];
@@ -267,6 +296,7 @@ export async function brokerBench(): Promise<BrokerResult> {
         body: "grant_type=client_credentials&scope=ipospays:PaymentTokenization",
       },
     };
+    let upstream: Load | undefined;
     for (const [variant, root] of Object.entries(roots)) {
       const port = await freePort();
       const config = join(dir, `${variant}.toml`);
@@ -274,10 +304,12 @@ export async function brokerBench(): Promise<BrokerResult> {
       servers.push(await wranglerDev(variant, config, port, join(dir, `${variant}-state`)));
       const broker = `http://127.0.0.1:${port}`;
       const loads = brokerLoads(broker, await tokenFrom(broker));
+      upstream ??= await upstreamLoad(broker, emulatorPort);
       for (const [endpoint, target] of Object.entries(loads)) {
         targets[variant === "current" ? endpoint : `${endpoint}:${variant}`] = target;
       }
     }
+    if (upstream !== undefined) targets.upstream = upstream;
     // Each answers once before it is measured (the proxy's provider token is obtained here).
     for (const [name, target] of Object.entries(targets)) {
       const response = await fetch(target.url, target);
@@ -304,6 +336,7 @@ export async function brokerBench(): Promise<BrokerResult> {
     return {
       ...rps(""),
       trivialRps: medians.trivial as number,
+      upstreamRps: medians.upstream as number,
       baseline: baseline === undefined ? null : rps(":baseline"),
       samples,
       errors: Object.fromEntries(Object.entries(errors).map(([name, { count }]) => [name, count])),

@@ -2,24 +2,27 @@
  * `source.fetch` beside a plain `fetch` with the header set by hand, against a local HTTP server
  * on 127.0.0.1 that reads the whole body and answers a small JSON: GET, and POST with 1 KB of
  * JSON (a payment request's size). google-auth-library's `client.fetch` runs beside them for
- * scale. One request at a time over keep-alive; interleaved rounds, medians, µs per request.
+ * scale. One request at a time over keep-alive, interleaved call by call; per round the ratio of
+ * the totals, and the median of the rounds' ratios.
  */
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { UserRefreshClient } from "google-auth-library";
 import * as current from "../src/index.ts";
 import { baselineRoot } from "./support/baseline.ts";
-import { calibrate, timeLoop } from "./support/loop.ts";
-import { interleaved } from "./support/rounds.ts";
+import { median } from "./support/rounds.ts";
 import { startTokenServer } from "./support/token-server.ts";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
+const CALLS_PER_ROUND = 300;
 
 export interface FetchResult {
   getRatio: number;
   postRatio: number;
   /** The same ratios for the baseline commit's `source.fetch`, in the same rounds. */
   baseline: { getRatio: number; postRatio: number } | null;
+  /** google-auth-library's `client.fetch` ÷ the plain fetch. */
+  google: { getRatio: number; postRatio: number };
   /** µs per request, medians. */
   us: Record<string, number>;
 }
@@ -109,30 +112,53 @@ export async function fetchBench(tokenServer: { http: string }): Promise<FetchRe
         drain(await old.fetch(api.url, { method: "POST", headers: json, body: PAYMENT }));
     }
     const names = Object.keys(calls);
-    const counts: Record<string, number> = {};
-    for (const name of names) counts[name] = await calibrate(calls[name] as () => unknown, 300);
-    const { medians } = await interleaved(
-      ROUNDS,
-      Object.fromEntries(
-        names.map((name) => [
-          name,
-          () => timeLoop(calls[name] as () => unknown, counts[name] as number),
-        ]),
-      ),
+    for (const name of names) for (let i = 0; i < 50; i++) await (calls[name] as () => unknown)();
+    // Interleaved call by call, the order rotating, so drift in the machine's load falls on
+    // every contender alike; each round gives a mean per contender, and the ratios of that round.
+    const means: Record<string, number[]> = Object.fromEntries(names.map((name) => [name, []]));
+    const ratios: Record<string, number[]> = {};
+    for (let round = 0; round < ROUNDS; round++) {
+      const total: Record<string, number> = Object.fromEntries(names.map((name) => [name, 0]));
+      for (let i = 0; i < CALLS_PER_ROUND; i++) {
+        for (let k = 0; k < names.length; k++) {
+          const name = names[(i + k) % names.length] as string;
+          const start = process.hrtime.bigint();
+          await (calls[name] as () => unknown)();
+          total[name] = (total[name] as number) + Number(process.hrtime.bigint() - start);
+        }
+      }
+      for (const name of names) {
+        (means[name] as number[]).push((total[name] as number) / CALLS_PER_ROUND);
+      }
+      const ratio = (name: string, plain: string) => {
+        const list = ratios[name] ?? [];
+        list.push((total[name] as number) / (total[plain] as number));
+        ratios[name] = list;
+      };
+      ratio("edgetokenGet", "plainGet");
+      ratio("edgetokenPost", "plainPost");
+      ratio("googleGet", "plainGet");
+      ratio("googlePost", "plainPost");
+      if (old !== undefined) {
+        ratio("edgetokenGet:baseline", "plainGet");
+        ratio("edgetokenPost:baseline", "plainPost");
+      }
+    }
+    const us = Object.fromEntries(
+      names.map((name) => [name, median(means[name] as number[]) / 1000]),
     );
-    const us = Object.fromEntries(names.map((name) => [name, (medians[name] as number) / 1000]));
-    const ratio = (name: string, plain: string) =>
-      (medians[name] as number) / (medians[plain] as number);
+    const ratioOf = (name: string) => median(ratios[name] as number[]);
     return {
-      getRatio: ratio("edgetokenGet", "plainGet"),
-      postRatio: ratio("edgetokenPost", "plainPost"),
+      getRatio: ratioOf("edgetokenGet"),
+      postRatio: ratioOf("edgetokenPost"),
       baseline:
         old === undefined
           ? null
           : {
-              getRatio: ratio("edgetokenGet:baseline", "plainGet"),
-              postRatio: ratio("edgetokenPost:baseline", "plainPost"),
+              getRatio: ratioOf("edgetokenGet:baseline"),
+              postRatio: ratioOf("edgetokenPost:baseline"),
             },
+      google: { getRatio: ratioOf("googleGet"), postRatio: ratioOf("googlePost") },
       us,
     };
   } finally {

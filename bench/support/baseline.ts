@@ -10,8 +10,13 @@ import { join, resolve } from "node:path";
 
 export const ROOT = resolve(import.meta.dirname, "..", "..");
 
-/** Where the baseline's files are, or `undefined` when no baseline was asked for. */
+/**
+ * Where the baseline's files are, or `undefined` when no baseline was asked for.
+ * `BENCH_BASELINE_DIR` names a folder with src/, worker/ and scripts/ instead (an experiment).
+ */
 export function baselineRoot(): string | undefined {
+  const folder = process.env.BENCH_BASELINE_DIR;
+  if (folder !== undefined && folder !== "") return resolve(folder);
   const commit = process.env.BENCH_BASELINE;
   if (commit === undefined || commit === "") return undefined;
   const id = execFileSync("git", ["rev-parse", "--short=12", `${commit}^{commit}`], {
@@ -32,6 +37,8 @@ export function baselineRoot(): string | undefined {
 
 /** The baseline's commit, short, for the report. */
 export function baselineName(): string | undefined {
+  const folder = process.env.BENCH_BASELINE_DIR;
+  if (folder !== undefined && folder !== "") return folder;
   const commit = process.env.BENCH_BASELINE;
   if (commit === undefined || commit === "") return undefined;
   return execFileSync("git", ["rev-parse", "--short=12", `${commit}^{commit}`], {
