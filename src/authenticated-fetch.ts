@@ -45,14 +45,15 @@ export async function authenticatedFetch(
   via: FetchWith,
 ): Promise<Response> {
   const { provider, runtime } = via;
+  // Redirects are not followed unless the caller asks: the token would travel with them to
+  // wherever they point (browsers drop Authorization across origins, not a `token` header).
+  const build = (): Request =>
+    init?.redirect === undefined && !(input instanceof Request)
+      ? new Request(input, { ...init, redirect: "manual" })
+      : new Request(input, init);
   let request: Request;
   try {
-    // Redirects are not followed unless the caller asks: the token would travel with them to
-    // wherever they point (browsers drop Authorization across origins, not a `token` header).
-    request =
-      init?.redirect === undefined && !(input instanceof Request)
-        ? new Request(input, { ...init, redirect: "manual" })
-        : new Request(input, init);
+    request = build();
   } catch (error) {
     // No token is attached yet: the platform's error is about the caller's own URL or init.
     throw new EdgeTokenError(
@@ -75,9 +76,13 @@ export async function authenticatedFetch(
       throw sendError(error, authorized);
     }
   };
-  // A stream the caller handed over can be read once; anything else can be sent again.
+  // What a replay needs, without a copy of the body up front where none is needed: a body given
+  // in `init` as a string, bytes, a Blob or a form is built into a new request from `init` again,
+  // only if a renewal happens. A stream the caller handed over can be read once: it is not
+  // replayed. A body that can only be read once and is not the caller's stream (a Request's own,
+  // an async iterable) is teed now — the one copy, as before.
   const replayable = !(init?.body instanceof ReadableStream);
-  const spare = replayable && request.body !== null ? request.clone() : request;
+  const spare = replayable && !rebuildable(init?.body, input) ? request.clone() : undefined;
   const token = await via.token();
   const response = await send(request, token);
   const verdict: ResponseVerdict =
@@ -90,5 +95,22 @@ export async function authenticatedFetch(
   if (verdict === "renew" || !replayable) return response;
   const renewed = await via.token();
   await response.body?.cancel().catch(() => {});
-  return send(spare, renewed);
+  return send(spare ?? build(), renewed);
+}
+
+/**
+ * Whether the request can be built again from `input` and `init` with the same body: no body at
+ * all, or one `init` holds as a value (string, bytes, Blob, URLSearchParams, FormData).
+ */
+function rebuildable(body: BodyInit | null | undefined, input: Request | string | URL): boolean {
+  if (body === undefined || body === null)
+    return !(input instanceof Request && input.body !== null);
+  return (
+    typeof body === "string" ||
+    body instanceof ArrayBuffer ||
+    ArrayBuffer.isView(body) ||
+    body instanceof Blob ||
+    body instanceof URLSearchParams ||
+    body instanceof FormData
+  );
 }

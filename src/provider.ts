@@ -64,7 +64,11 @@ export interface Provider {
    * means {@link BEARER}; `apply` must agree with it.
    */
   readonly placement?: TokenPlacement;
-  /** Returns the request with the token attached the provider's way. */
+  /**
+   * Returns the request with the token attached the provider's way. It may set the header on
+   * the request it is given and return it (the token source and the broker always pass a request
+   * of their own, made for this one send), so the body is never copied for it.
+   */
   apply(request: Request, token: Token): Request;
   /**
    * Reads a protected API's response for signs that the token is dead. Default: 401 is
@@ -96,10 +100,22 @@ export interface TokenPlacement {
  */
 export const BEARER: TokenPlacement = { header: "Authorization", prefix: "Bearer " };
 
-/** Returns a copy of the request with the token attached as `placement` says. */
+/**
+ * Sets the token on the request as `placement` says, and returns it: the same request, not a
+ * copy, so its body is not wrapped again. A request whose headers cannot change (one a runtime
+ * handed in) is copied first.
+ */
 export function attachToken(request: Request, token: Token, placement: TokenPlacement): Request {
-  const authorized = new Request(request);
-  authorized.headers.set(placement.header, `${placement.prefix}${token.value}`);
+  const value = `${placement.prefix}${token.value}`;
+  let authorized = request;
+  try {
+    authorized.headers.set(placement.header, value);
+  } catch {
+    // Immutable headers (a request the runtime handed in): set them on a copy. A value that no
+    // request can carry throws again, from there.
+    authorized = new Request(request);
+    authorized.headers.set(placement.header, value);
+  }
   return authorized;
 }
 

@@ -36,7 +36,7 @@ export async function verifyToken(
     issuer: call.issuer,
     audience: audience ?? [...config.allAudiences],
     now: call.now,
-    isRevoked: (jti) => revocations.isRevoked(jti),
+    isRevoked: (jti) => revocations.isRevoked(jti, call.now),
   });
 }
 

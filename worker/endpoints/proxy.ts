@@ -53,12 +53,17 @@ async function forward(call: Call, rule: ProxyRule, path: string): Promise<Respo
     if (!read.ok) return read.failure;
     body = read.value;
   }
-  const upstream = new Request(`${base}${path}${call.url.search}`, {
-    method: request.method,
-    headers: pick(request.headers, REQUEST_HEADERS),
-    redirect: "manual",
-    ...(body === undefined ? {} : { body }),
-  });
+  const url = `${base}${path}${call.url.search}`;
+  const headers = pick(request.headers, REQUEST_HEADERS);
+  // Built for each send (a replay included) from the bytes already read: no copy kept in case.
+  const upstream = (signal: AbortSignal) =>
+    new Request(url, {
+      method: request.method,
+      headers,
+      redirect: "manual",
+      signal,
+      ...(body === undefined ? {} : { body }),
+    });
   return callUpstream({
     provider: rule.provider,
     scope: rule.scope,

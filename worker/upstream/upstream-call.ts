@@ -65,7 +65,11 @@ export interface UpstreamCall {
   source: TokenSource;
   providers: ProviderTokens;
   renewals: Renewals;
-  request: Request;
+  /**
+   * Builds the request to send, with `signal`: called once per send, so a replay is built afresh
+   * from the proxy's own buffered body instead of from a copy kept in case.
+   */
+  request: (signal: AbortSignal) => Request;
   ctx: WaitUntil;
   now: number;
   timeoutMs: number;
@@ -129,13 +133,10 @@ export async function callUpstream(call: UpstreamCall): Promise<Response | Failu
   try {
     const api = call.providers.provider(call.scope);
     if (api === undefined) return { kind: "provider_not_configured", provider };
-    const send = (token: Token, request: Request) =>
-      within(
-        call.providers.fetch(api.apply(new Request(request, { signal: abort.signal }), token)),
-      );
-    const spare = call.request.clone();
+    const send = (token: Token) =>
+      within(call.providers.fetch(api.apply(call.request(abort.signal), token)));
     let token = await within(source.get({ ctx }));
-    let response = await send(token, call.request);
+    let response = await send(token);
     const verdict =
       (await within(Promise.resolve(api.inspect?.(response)))) ??
       (response.status === 401 ? "rejected" : "ok");
@@ -144,7 +145,7 @@ export async function callUpstream(call: UpstreamCall): Promise<Response | Failu
       // The body is the proxy's own buffered copy, so the request can be sent again, once.
       if (verdict === "rejected") {
         await response.body?.cancel().catch(() => {});
-        response = await send(token, spare);
+        response = await send(token);
         if (response.status === 401) suspendRenewals(call);
         else call.renewals.suspended.delete(call.scope);
       }

@@ -1,0 +1,282 @@
+/**
+ * `npm run bench:all`: every benchmark, each in a process of its own, under Node 22 — the cached
+ * path (bench/hot-path.ts), the authenticated fetch (bench/fetch.ts) and the broker under
+ * `wrangler dev` (bench/broker.ts). Prints a table and writes bench/results.json in the shape
+ * issue 14 gives (null where this script measures nothing), and bench/results-detail.json with
+ * the machine, every sample and the baseline's figures, and bench/chart.svg.
+ *
+ * - `BENCH_BASELINE=<commit>`: also measures that commit's `source.fetch` and broker, in the same
+ *   interleaved rounds (before/after on the same load).
+ * - `BENCH_ONLY=hot,fetch,broker`: a subset. `BENCH_ROUNDS`, `BENCH_SECONDS`: rounds, and seconds
+ *   per autocannon run.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus, totalmem } from "node:os";
+import { join } from "node:path";
+import type { BrokerResult } from "./broker.ts";
+import type { FetchResult } from "./fetch.ts";
+import type { HotPathResult } from "./hot-path.ts";
+import { baselineName, ROOT } from "./support/baseline.ts";
+import { chart, type Panel } from "./support/chart.ts";
+
+const only = new Set((process.env.BENCH_ONLY ?? "hot,fetch,broker").split(","));
+
+function run<T>(script: string): T | null {
+  const child = spawnSync(process.execPath, [join(ROOT, "bench", script)], {
+    cwd: ROOT,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  const last = child.stdout.trim().split("\n").at(-1) ?? "";
+  if (child.status !== 0 || !last.startsWith("{")) {
+    console.error(`${script} failed (exit ${child.status}): ${child.stdout.slice(-2000)}`);
+    return null;
+  }
+  return JSON.parse(last) as T;
+}
+
+const started = new Date();
+const hot = only.has("hot") ? run<HotPathResult>("hot-path.ts") : null;
+const fetched = only.has("fetch") ? run<FetchResult>("fetch.ts") : null;
+const broker = only.has("broker") ? run<BrokerResult>("broker.ts") : null;
+
+// Sections not measured in this run keep what the last run wrote.
+const file = join(ROOT, "bench", "results.json");
+const previous = existsSync(file) ? JSON.parse(readFileSync(file, "utf8")) : {};
+const results = {
+  hotPath: hot
+    ? {
+        edgetokenNs: hot.edgetokenNs,
+        googleNs: hot.googleNs,
+        azureNs: hot.azureNs,
+        floorAsyncNs: hot.floorAsyncNs,
+      }
+    : (previous.hotPath ?? {
+        edgetokenNs: null,
+        googleNs: null,
+        azureNs: null,
+        floorAsyncNs: null,
+      }),
+  stampede: previous.stampede ?? {
+    edgetoken: null,
+    google: null,
+    azure: null,
+    refreshWindowWaiters: null,
+  },
+  fetch: fetched
+    ? { getRatio: fetched.getRatio, postRatio: fetched.postRatio }
+    : (previous.fetch ?? { getRatio: null, postRatio: null }),
+  broker: broker
+    ? {
+        tokenRps: broker.tokenRps,
+        introspectRps: broker.introspectRps,
+        proxyRps: broker.proxyRps,
+        trivialRps: broker.trivialRps,
+      }
+    : (previous.broker ?? {
+        tokenRps: null,
+        introspectRps: null,
+        proxyRps: null,
+        trivialRps: null,
+      }),
+  sizes: previous.sizes ?? {
+    core: null,
+    coreKvEncrypted: null,
+    broker: null,
+    oauth4webapi: null,
+    googleAuthLibrary: null,
+    azureIdentity: null,
+  },
+  scale: previous.scale ?? { hotPath1Ns: null, hotPath10kNs: null, heapPerSourceBytes: null },
+};
+writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+writeFileSync(
+  join(ROOT, "bench", "results-detail.json"),
+  `${JSON.stringify(
+    {
+      at: started.toISOString(),
+      node: process.version,
+      cpu: `${cpus().length} × ${cpus()[0]?.model ?? "?"}`,
+      memoryGiB: Math.round(totalmem() / 2 ** 30),
+      baseline: baselineName() ?? null,
+      hotPath: hot,
+      fetch: fetched,
+      broker,
+    },
+    null,
+    2,
+  )}\n`,
+);
+
+const rows: Array<[string, string]> = [];
+const fixed = (value: number | null | undefined, digits = 0) =>
+  value === null || value === undefined ? "—" : value.toFixed(digits);
+if (hot) {
+  rows.push(
+    ["cached get(): edgetoken", `${fixed(hot.edgetokenNs)} ns`],
+    ["cached get(): google-auth-library", `${fixed(hot.googleNs)} ns`],
+    ["cached get(): @azure/identity", `${fixed(hot.azureNs)} ns`],
+    ["cached get(): awaited Map lookup", `${fixed(hot.floorAsyncNs)} ns`],
+  );
+}
+if (fetched) {
+  rows.push(
+    ["source.fetch GET / plain fetch", `${fixed(fetched.getRatio, 2)}×`],
+    ["source.fetch POST 1 KB / plain fetch", `${fixed(fetched.postRatio, 2)}×`],
+    [
+      "  google client.fetch GET / POST",
+      `${fixed(fetched.google.getRatio, 2)}× / ${fixed(fetched.google.postRatio, 2)}×`,
+    ],
+  );
+  if (fetched.baseline) {
+    rows.push(
+      ["  baseline GET / plain fetch", `${fixed(fetched.baseline.getRatio, 2)}×`],
+      ["  baseline POST / plain fetch", `${fixed(fetched.baseline.postRatio, 2)}×`],
+    );
+  }
+}
+if (broker) {
+  const ratio = (rps: number) => `${fixed(rps)} req/s (${fixed(rps / broker.trivialRps, 2)}×)`;
+  rows.push(
+    ["trivial Worker", `${fixed(broker.trivialRps)} req/s`],
+    ["broker token", ratio(broker.tokenRps)],
+    ["broker introspection", ratio(broker.introspectRps)],
+    ["broker proxy", ratio(broker.proxyRps)],
+    ["  its upstream alone (emulator)", ratio(broker.upstreamRps)],
+  );
+  if (broker.baseline) {
+    rows.push(
+      ["  baseline token", ratio(broker.baseline.tokenRps)],
+      ["  baseline introspection", ratio(broker.baseline.introspectRps)],
+      ["  baseline proxy", ratio(broker.baseline.proxyRps)],
+    );
+  }
+  const errors = Object.values(broker.errors).reduce((sum, count) => sum + count, 0);
+  if (errors > 0) rows.push(["non-2xx or errors under load", String(errors)]);
+}
+const width = Math.max(...rows.map(([name]) => name.length));
+console.log(`\n${process.version}, ${cpus().length} × ${cpus()[0]?.model}; medians`);
+for (const [name, value] of rows) console.log(`${name.padEnd(width)}  ${value}`);
+
+const panels: Panel[] = [];
+const ns = (value: number | null) => (value === null ? "—" : `${value.toFixed(0)} ns`);
+const hotPath = results.hotPath as Record<string, number | null>;
+panels.push({
+  title: "cached get(), ns per awaited call (log scale; shorter is better)",
+  log: true,
+  bars: [
+    {
+      label: "edgetoken",
+      value: hotPath.edgetokenNs ?? null,
+      text: ns(hotPath.edgetokenNs ?? null),
+      ours: true,
+    },
+    {
+      label: "awaited Map lookup",
+      value: hotPath.floorAsyncNs ?? null,
+      text: ns(hotPath.floorAsyncNs ?? null),
+    },
+    {
+      label: "google-auth-library",
+      value: hotPath.googleNs ?? null,
+      text: ns(hotPath.googleNs ?? null),
+    },
+    { label: "@azure/identity", value: hotPath.azureNs ?? null, text: ns(hotPath.azureNs ?? null) },
+  ],
+});
+const brokerFigures = results.broker as Record<string, number | null>;
+const trivial = brokerFigures.trivialRps ?? null;
+const rps = (value: number | null | undefined) =>
+  value === null || value === undefined
+    ? "—"
+    : `${value.toFixed(0)} req/s${trivial ? ` (${(value / trivial).toFixed(2)}×)` : ""}`;
+const brokerBars: Panel["bars"] = [
+  { label: "trivial Worker", value: trivial, text: rps(trivial) },
+  {
+    label: "proxy's upstream alone",
+    value: broker?.upstreamRps ?? null,
+    text: rps(broker?.upstreamRps),
+  },
+  {
+    label: "token",
+    value: brokerFigures.tokenRps ?? null,
+    text: rps(brokerFigures.tokenRps),
+    ours: true,
+  },
+  {
+    label: "introspection",
+    value: brokerFigures.introspectRps ?? null,
+    text: rps(brokerFigures.introspectRps),
+    ours: true,
+  },
+  {
+    label: "proxy",
+    value: brokerFigures.proxyRps ?? null,
+    text: rps(brokerFigures.proxyRps),
+    ours: true,
+  },
+];
+if (broker?.baseline) {
+  brokerBars.push(
+    {
+      label: `token, before (${baselineName()})`,
+      value: broker.baseline.tokenRps,
+      text: rps(broker.baseline.tokenRps),
+    },
+    {
+      label: "introspection, before",
+      value: broker.baseline.introspectRps,
+      text: rps(broker.baseline.introspectRps),
+    },
+    {
+      label: "proxy, before",
+      value: broker.baseline.proxyRps,
+      text: rps(broker.baseline.proxyRps),
+    },
+  );
+}
+panels.push({
+  title: "broker under wrangler dev, 25 connections (longer is better)",
+  bars: brokerBars,
+});
+const fetchFigures = results.fetch as Record<string, number | null>;
+const times = (value: number | null | undefined) =>
+  value === null || value === undefined ? "—" : `${value.toFixed(2)}×`;
+const fetchBars: Panel["bars"] = [
+  {
+    label: "GET",
+    value: fetchFigures.getRatio ?? null,
+    text: times(fetchFigures.getRatio),
+    ours: true,
+  },
+  {
+    label: "POST, 1 KB JSON",
+    value: fetchFigures.postRatio ?? null,
+    text: times(fetchFigures.postRatio),
+    ours: true,
+  },
+];
+if (fetched?.baseline) {
+  fetchBars.push(
+    {
+      label: "GET, before",
+      value: fetched.baseline.getRatio,
+      text: times(fetched.baseline.getRatio),
+    },
+    {
+      label: "POST, before",
+      value: fetched.baseline.postRatio,
+      text: times(fetched.baseline.postRatio),
+    },
+  );
+}
+panels.push({
+  title: "source.fetch ÷ plain fetch with the header set by hand (shorter is better)",
+  bars: fetchBars,
+});
+writeFileSync(
+  join(ROOT, "bench", "chart.svg"),
+  chart(`edgetoken benchmarks, ${started.toISOString().slice(0, 10)}, ${process.version}`, panels),
+);

@@ -1,0 +1,351 @@
+/**
+ * The broker's throughput under `wrangler dev` — token endpoint (client_credentials),
+ * introspection, and the proxy (an iPOSpays Transact POST, through to the provider emulator) —
+ * beside a trivial Worker that returns fixed JSON, in the same runtime on the same machine.
+ * autocannon, 25 connections; interleaved rounds, medians of requests per second. Every server
+ * is on 127.0.0.1 on ports of its own (never 8787/8788), with state in a temporary folder; the
+ * benchmark client has a rate limit far above what one machine can send.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import autocannon from "autocannon";
+import { EMBEDDED_DEFAULT_SECRETS } from "../scripts/embedded-default.ts";
+import { baselineRoot, ROOT } from "./support/baseline.ts";
+import { interleaved } from "./support/rounds.ts";
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const CONNECTIONS = 25;
+const WRANGLER = join(ROOT, "node_modules", ".bin", "wrangler");
+
+export interface BrokerRps {
+  tokenRps: number;
+  introspectRps: number;
+  proxyRps: number;
+}
+
+export interface BrokerResult extends BrokerRps {
+  trivialRps: number;
+  /**
+   * The proxy's upstream alone: the emulator's iPOSpays Transact called directly with the
+   * provider's token. The proxy cannot be faster than what it forwards to.
+   */
+  upstreamRps: number;
+  /** The same three for the baseline commit's broker, in the same rounds (`BENCH_BASELINE`). */
+  baseline: BrokerRps | null;
+  /** Requests per second in every round, and non-2xx answers seen (there should be none). */
+  samples: Record<string, number[]>;
+  errors: Record<string, number>;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", fail);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => done(port));
+    });
+  });
+}
+
+const CLIENT = { id: "bench", secret: "bench-secret-5f0c2a9e7d1b3c4a6e8f" };
+
+function secretHash(secret: string): string {
+  return `sha256:${createHash("sha256").update(secret).digest("base64url")}`;
+}
+
+function brokerToml(root: string, brokerPort: number, emulatorPort: number): string {
+  const emulator = `http://127.0.0.1:${emulatorPort}`;
+  const clients = [
+    {
+      id: CLIENT.id,
+      secretHash: secretHash(CLIENT.secret),
+      scopes: ["ipospays:PaymentTokenization", "papaya:payments"],
+      audiences: ["edgetoken-demo"],
+      maxLifetime: 900,
+      providerTokens: true,
+      // Far above what one machine can send: the limiter is measured, never met.
+      rateLimit: { requests: 1_000_000, windowSeconds: 1 },
+    },
+  ];
+  return `name = "edgetoken-broker-bench"
+main = ${JSON.stringify(join(root, "worker", "index.ts"))}
+compatibility_date = "2026-11-01"
+send_metrics = false
+
+[[kv_namespaces]]
+binding = "TOKENS"
+id = "edgetoken-bench-tokens"
+
+[[durable_objects.bindings]]
+name = "RATE_LIMITER"
+class_name = "RateLimiter"
+
+[[durable_objects.bindings]]
+name = "TOKEN_LEASES"
+class_name = "TokenLeaseObject"
+
+[[migrations]]
+tag = "v1"
+new_sqlite_classes = ["RateLimiter"]
+
+[[migrations]]
+tag = "v2"
+new_sqlite_classes = ["TokenLeaseObject"]
+
+[vars]
+ISSUER = "http://127.0.0.1:${brokerPort}"
+DEMO_CLIENT_ID = ""
+BROKER_AUDIENCE = "edgetoken-demo"
+BROKER_CLIENTS = ${JSON.stringify(JSON.stringify(clients))}
+PAYMENTSGATE_ACCOUNT_ID = "00000000-0000-4000-8000-000000000001"
+IPOSPAYS_BASE_URL = "${emulator}/ipospays"
+IPOSPAYS_API_BASE_URL = "${emulator}/ipospays"
+PAYMENTSGATE_BASE_URL = "${emulator}/paymentsgate"
+PAPAYA_BASE_URL = "${emulator}/papaya"
+`;
+}
+
+function trivialToml(): string {
+  return `name = "edgetoken-trivial-bench"
+main = ${JSON.stringify(join(ROOT, "bench", "trivial-worker.ts"))}
+compatibility_date = "2026-11-01"
+send_metrics = false
+`;
+}
+
+interface Server {
+  name: string;
+  child: ChildProcess;
+  url: string;
+}
+
+/** `wrangler dev` on `port`, resolved once it says it is ready. */
+async function wranglerDev(name: string, config: string, port: number, state: string) {
+  const inspector = await freePort();
+  const child = spawn(
+    WRANGLER,
+    [
+      "dev",
+      "-c",
+      config,
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--inspector-port",
+      String(inspector),
+      "--persist-to",
+      state,
+      "--log-level",
+      "warn",
+    ],
+    {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "1" },
+    },
+  );
+  const url = `http://127.0.0.1:${port}`;
+  let output = "";
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-4000);
+  };
+  child.stdout?.on("data", keep);
+  child.stderr?.on("data", keep);
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${name} exited: ${output}`);
+    try {
+      await fetch(url, { signal: AbortSignal.timeout(2_000) });
+      return { name, child, url };
+    } catch {
+      if (Date.now() > deadline) throw new Error(`${name} did not start: ${output}`);
+      await new Promise((done) => setTimeout(done, 500));
+    }
+  }
+}
+
+function stop(server: Server): void {
+  try {
+    // Its own process group (detached): wrangler and the workerd it started, nothing else.
+    if (server.child.pid !== undefined) process.kill(-server.child.pid, "SIGTERM");
+  } catch {}
+}
+
+interface Load {
+  url: string;
+  method: "GET" | "POST";
+  headers: Record<string, string>;
+  body?: string;
+}
+
+async function load(target: Load, seconds: number, errors: { count: number }): Promise<number> {
+  const result = await autocannon({
+    url: target.url,
+    method: target.method,
+    headers: target.headers,
+    ...(target.body === undefined ? {} : { body: target.body }),
+    connections: CONNECTIONS,
+    duration: seconds,
+  });
+  errors.count += result.non2xx + result.errors + result.timeouts;
+  return result.requests.average;
+}
+
+const basic = `Basic ${Buffer.from(`${CLIENT.id}:${CLIENT.secret}`).toString("base64")}`;
+const FORM = "application/x-www-form-urlencoded";
+
+type Endpoint = "token" | "introspect" | "proxy";
+
+/** The three measured requests against a broker at `broker`, holding `token`. */
+function brokerLoads(broker: string, token: string): Record<Endpoint, Load> {
+  return {
+    token: {
+      url: `${broker}/oauth/token`,
+      method: "POST",
+      headers: { authorization: basic, "content-type": FORM },
+      body: "grant_type=client_credentials&scope=ipospays:PaymentTokenization",
+    },
+    introspect: {
+      url: `${broker}/oauth/introspect`,
+      method: "POST",
+      headers: { authorization: basic, "content-type": FORM },
+      body: `token=${token}`,
+    },
+    proxy: {
+      url: `${broker}/proxy/ipospays/api/v3/iposTransact`,
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: '{"amount":1250}',
+    },
+  };
+}
+
+async function tokenFrom(broker: string): Promise<string> {
+  const issued = await fetch(`${broker}/oauth/token`, {
+    method: "POST",
+    headers: { authorization: basic, "content-type": FORM },
+    body: "grant_type=client_credentials&scope=ipospays:PaymentTokenization",
+  });
+  if (issued.status !== 200) throw new Error(`token: ${issued.status} ${await issued.text()}`);
+  return ((await issued.json()) as { access_token: string }).access_token;
+}
+
+/** iPOSpays Transact at the emulator itself, with the provider token the broker hands out. */
+async function upstreamLoad(broker: string, emulatorPort: number): Promise<Load> {
+  const answer = await fetch(`${broker}/provider-token`, {
+    method: "POST",
+    headers: { authorization: basic, "content-type": FORM },
+    body: "scope=ipospays:PaymentTokenization",
+  });
+  if (answer.status !== 200) throw new Error(`provider-token: ${answer.status}`);
+  const { access_token, apply } = (await answer.json()) as {
+    access_token: string;
+    apply: { header: string; prefix: string };
+  };
+  return {
+    url: `http://127.0.0.1:${emulatorPort}/ipospays/api/v3/iposTransact`,
+    method: "POST",
+    headers: {
+      [apply.header.toLowerCase()]: `${apply.prefix}${access_token}`,
+      "content-type": "application/json",
+    },
+    body: '{"amount":1250}',
+  };
+}
+
+export async function brokerBench(): Promise<BrokerResult> {
+  const dir = mkdtempSync(join(tmpdir(), "edgetoken-bench-broker-"));
+  const servers: Server[] = [];
+  const baseline = baselineRoot();
+  const roots: Record<string, string> = { current: ROOT };
+  if (baseline !== undefined) roots.baseline = baseline;
+  try {
+    const emulatorPort = await freePort();
+    const trivialPort = await freePort();
+    writeFileSync(join(dir, "trivial.toml"), trivialToml());
+    // The embedded default's credentials for the emulator's demo accounts (no real secret).
+    writeFileSync(
+      join(dir, ".dev.vars"),
+      Object.entries(EMBEDDED_DEFAULT_SECRETS)
+        .map(([name, value]) => `${name}=${JSON.stringify(value)}`)
+        .join("\n"),
+    );
+    servers.push(
+      await wranglerDev(
+        "emulator",
+        join(ROOT, "emulator.wrangler.toml"),
+        emulatorPort,
+        join(dir, "emulator-state"),
+      ),
+      await wranglerDev("trivial", join(dir, "trivial.toml"), trivialPort, join(dir, "trivial")),
+    );
+    const targets: Record<string, Load> = {
+      trivial: {
+        url: `http://127.0.0.1:${trivialPort}/oauth/token`,
+        method: "POST",
+        headers: { authorization: basic, "content-type": FORM },
+        body: "grant_type=client_credentials&scope=ipospays:PaymentTokenization",
+      },
+    };
+    let upstream: Load | undefined;
+    for (const [variant, root] of Object.entries(roots)) {
+      const port = await freePort();
+      const config = join(dir, `${variant}.toml`);
+      writeFileSync(config, brokerToml(root, port, emulatorPort));
+      servers.push(await wranglerDev(variant, config, port, join(dir, `${variant}-state`)));
+      const broker = `http://127.0.0.1:${port}`;
+      const loads = brokerLoads(broker, await tokenFrom(broker));
+      upstream ??= await upstreamLoad(broker, emulatorPort);
+      for (const [endpoint, target] of Object.entries(loads)) {
+        targets[variant === "current" ? endpoint : `${endpoint}:${variant}`] = target;
+      }
+    }
+    if (upstream !== undefined) targets.upstream = upstream;
+    // Each answers once before it is measured (the proxy's provider token is obtained here).
+    for (const [name, target] of Object.entries(targets)) {
+      const response = await fetch(target.url, target);
+      if (response.status !== 200) {
+        throw new Error(`${name}: ${response.status} ${await response.text()}`);
+      }
+    }
+    const errors = Object.fromEntries(Object.keys(targets).map((name) => [name, { count: 0 }]));
+    for (const target of Object.values(targets)) await load(target, 2, { count: 0 });
+    const { medians, samples } = await interleaved(
+      ROUNDS,
+      Object.fromEntries(
+        Object.entries(targets).map(([name, target]) => [
+          name,
+          () => load(target, SECONDS, errors[name] as { count: number }),
+        ]),
+      ),
+    );
+    const rps = (suffix: string): BrokerRps => ({
+      tokenRps: medians[`token${suffix}`] as number,
+      introspectRps: medians[`introspect${suffix}`] as number,
+      proxyRps: medians[`proxy${suffix}`] as number,
+    });
+    return {
+      ...rps(""),
+      trivialRps: medians.trivial as number,
+      upstreamRps: medians.upstream as number,
+      baseline: baseline === undefined ? null : rps(":baseline"),
+      samples,
+      errors: Object.fromEntries(Object.entries(errors).map(([name, { count }]) => [name, count])),
+    };
+  } finally {
+    for (const server of servers) stop(server);
+    await new Promise((done) => setTimeout(done, 1_000));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.main) console.log(JSON.stringify(await brokerBench()));
