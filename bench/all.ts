@@ -92,18 +92,25 @@ const results = {
   scale: previous.scale ?? { hotPath1Ns: null, hotPath10kNs: null, heapPerSourceBytes: null },
 };
 writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+// The detail keeps each section with the run that measured it.
+const detailFile = join(ROOT, "bench", "results-detail.json");
+const before = existsSync(detailFile) ? JSON.parse(readFileSync(detailFile, "utf8")) : {};
+const runInfo = {
+  at: started.toISOString(),
+  node: process.version,
+  cpu: `${cpus().length} × ${cpus()[0]?.model ?? "?"}`,
+  memoryGiB: Math.round(totalmem() / 2 ** 30),
+  baseline: baselineName() ?? null,
+};
+const section = (name: string, value: unknown) =>
+  value === null ? (before[name] ?? null) : { run: runInfo, ...(value as object) };
 writeFileSync(
-  join(ROOT, "bench", "results-detail.json"),
+  detailFile,
   `${JSON.stringify(
     {
-      at: started.toISOString(),
-      node: process.version,
-      cpu: `${cpus().length} × ${cpus()[0]?.model ?? "?"}`,
-      memoryGiB: Math.round(totalmem() / 2 ** 30),
-      baseline: baselineName() ?? null,
-      hotPath: hot,
-      fetch: fetched,
-      broker,
+      hotPath: section("hotPath", hot),
+      fetch: section("fetch", fetched),
+      broker: section("broker", broker),
     },
     null,
     2,

@@ -13,7 +13,7 @@ import { baselineRoot } from "./support/baseline.ts";
 import { median } from "./support/rounds.ts";
 import { startTokenServer } from "./support/token-server.ts";
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
 const CALLS_PER_ROUND = 300;
 
 export interface FetchResult {
@@ -25,6 +25,8 @@ export interface FetchResult {
   google: { getRatio: number; postRatio: number };
   /** µs per request, medians. */
   us: Record<string, number>;
+  /** Every round's ratio, by contender. */
+  rounds: Record<string, number[]>;
 }
 
 /** An API that reads the request to the end and answers `{"ok":true}`. */
@@ -160,6 +162,7 @@ export async function fetchBench(tokenServer: { http: string }): Promise<FetchRe
             },
       google: { getRatio: ratioOf("googleGet"), postRatio: ratioOf("googlePost") },
       us,
+      rounds: ratios,
     };
   } finally {
     await api.close();

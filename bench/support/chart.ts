@@ -56,6 +56,7 @@ export function chart(title: string, panels: readonly Panel[]): string {
   }
   const height = y + 12;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="system-ui, sans-serif">
+<title>${xml(title)}</title>
 <rect width="100%" height="100%" fill="#ffffff"/>
 ${parts.join("\n")}
 </svg>
