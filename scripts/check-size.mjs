@@ -19,7 +19,7 @@ const ENTRY = 'export { createTokenSource, ipospays, createMemoryStore } from ".
  * the endpoint in the store key, and invalidate()'s compare-before-delete; then the source's
  * events (`onEvent`) and its log form (measured 10 630 and 8 439). Raised again by 100 for
  * issue 14's authenticated POST without a copy of the body (measured 11 081 and 8 898): a POST
- * through `source.fetch` went from 1.61× to 0.94× a plain fetch. Issue 14's 5 KB is still open.
+ * through `source.fetch` went from 1.35× to 1.14× a plain fetch (BENCHMARKS.md). Issue 14's 5 KB is still open.
  */
 const BUDGETS = [
   { name: "core with valibot and jose", external: [], budget: 11_100 },
