@@ -83,7 +83,7 @@ export interface BrokerRefusal {
   code: string;
   description: string;
   /** Set for `rate_limited`, and for `temporarily_unavailable` when waiting helps. */
-  retryAfterSeconds?: number;
+  retryAfterSeconds?: number | undefined;
 }
 
 const REFUSAL = /^([a-z][a-z0-9_]*): ([\s\S]*?)(?: \(retry after (\d+) s\))?$/;

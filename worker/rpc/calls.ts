@@ -39,13 +39,7 @@ export class BrokerServiceError extends Error {
   readonly retryAfterSeconds: number | undefined;
 
   constructor(code: string, description: string, retryAfterSeconds?: number) {
-    super(
-      brokerRefusalMessage(
-        retryAfterSeconds === undefined
-          ? { code, description }
-          : { code, description, retryAfterSeconds },
-      ),
-    );
+    super(brokerRefusalMessage({ code, description, retryAfterSeconds }));
     this.code = code;
     this.retryAfterSeconds = retryAfterSeconds;
   }

@@ -7,22 +7,18 @@
 import type { ProviderTokenAnswer } from "../../src/broker.ts";
 import type { Token, WaitUntil } from "../../src/index.ts";
 import { audit } from "../audit.ts";
+import { constantTimeEqual } from "../oauth/client-auth.ts";
 import type { ClientPolicy } from "../oauth/client-policy.ts";
 import { fail, ok, type Result } from "../oauth/failure.ts";
 import { type BrokerScope, isBrokerScope, providerOf } from "../oauth/scopes.ts";
 import { type ProviderTokens, providerFailure } from "./token-sources.ts";
 
 function complaintAbout(token: Token, refused: string, now: number): Complaint {
-  if (!sameText(token.value, refused)) return "already_renewed";
+  const encoder = new TextEncoder();
+  if (!constantTimeEqual(encoder.encode(token.value), encoder.encode(refused))) {
+    return "already_renewed";
+  }
   return now - token.obtainedAt < COMPLAINT_COOLDOWN_MS ? "cooldown" : "renewed";
-}
-
-/** Whether two strings are equal, in time that does not depend on where they differ. */
-function sameText(a: string, b: string): boolean {
-  if (a.length !== b.length) return false;
-  let difference = 0;
-  for (let i = 0; i < a.length; i++) difference |= a.charCodeAt(i) ^ b.charCodeAt(i);
-  return difference === 0;
 }
 
 /** Exactly one known scope. */
