@@ -183,6 +183,7 @@ async function desktop(browser) {
       check(flow.includes(piece), `the flow lacks "${piece}": ${flow}`);
     }
     check(/\d\d:\d\d:\d\d\.\d{3}/.test(flow), "the flow shows no times");
+    await page.screenshot({ path: new URL("demo-desktop-light.png", RESULTS).pathname });
 
     // 2. 65 s later (a 120 s page token refreshes at 60 s) the page refreshes it by itself.
     const lifeBefore = Number.parseInt(await text(page, "#life"), 10);
@@ -268,7 +269,6 @@ async function desktop(browser) {
     );
     check(busy === "true" && disabled, "the button was not busy and disabled while paying");
     seen.clicks = `10 double clicks → ${sent} request, ${made} Transact call`;
-    await page.screenshot({ path: new URL("demo-desktop-light.png", RESULTS).pathname });
 
     // 6. iPOSpays answers 503: a sentence, "Try again" with the same key, then paid.
     await control("POST", "faults", {
