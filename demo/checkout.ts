@@ -227,6 +227,7 @@ function showOutcome(outcome: Outcome | { kind: "paying"; text: string }): void 
   const result = element("result");
   const advice = element("advice");
   const detail = element("detail");
+  delete result.dataset.from;
   if (outcome.kind === "paying") {
     result.dataset.state = "busy";
     result.textContent = outcome.text;

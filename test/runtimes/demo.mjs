@@ -243,7 +243,7 @@ async function desktop(browser) {
       provider: "ipospays",
       endpoint: "api",
       kind: "latency",
-      ms: 1500,
+      ms: 3000,
       count: 1,
     });
     const box = await page.locator("#pay").boundingBox();
