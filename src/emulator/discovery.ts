@@ -21,7 +21,7 @@ export const CONTROLS: Readonly<Record<string, string>> = {
   "POST /_emulator/clock": 'move the clock: {"advanceMs": 3600000}',
   "POST /_emulator/revoke": 'refuse a token from now on: {"token": "…"}',
   "POST /_emulator/reset":
-    "forget tokens, refresh tokens, revocations, counts, faults, clock moves",
+    "forget tokens, refresh tokens, revocations, payments by key, counts, faults, clock moves",
   "GET /_emulator/jwks": "the public key that signs every token",
 };
 

@@ -6,6 +6,7 @@ import { discoveryReply } from "./discovery.ts";
 import type { Endpoint, EndpointContext } from "./endpoint.ts";
 import { faultReply } from "./fault-replies.ts";
 import { createFaultBook, type Fault, type FaultTarget } from "./faults.ts";
+import { createPayments } from "./idempotency.ts";
 import { ipospaysEndpoints } from "./ipospays.ts";
 import { createSigningKey } from "./keys.ts";
 import { createLedger } from "./ledger.ts";
@@ -71,7 +72,7 @@ export interface Emulator {
   advance(ms: number): void;
   /** The protected endpoints refuse this token from now on; iPOSpays refresh does too. */
   revoke(token: string): void;
-  /** Forgets issued tokens, refresh tokens, revocations, counts, faults and the clock offset. */
+  /** Forgets issued tokens, refresh tokens, revocations, payments by key, counts, faults and the clock offset. */
   reset(): void;
   /** The public key that signs every token, as a JWK set (`kid` "APIKEY0", RS256). */
   jwks(): Promise<JSONWebKeySet>;
@@ -114,6 +115,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
   let restoring: Promise<void> | undefined;
   let restored = storage === undefined;
   const faults = createFaultBook();
+  const payments = createPayments();
   const counts = new Map<string, number>();
   const refusals = new Map<string, Partial<Record<TokenProblem, number>>>();
   const discovery = discoveryReply(ENDPOINTS, accounts);
@@ -141,6 +143,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
       live,
       accounts,
       ledger,
+      payments,
       fault: (kind) =>
         (live ? faults.take(target, [kind]) : faults.peek(target, [kind])) !== undefined,
       sign: (header, claims) => key.sign(header, claims),
@@ -222,6 +225,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     revoke: (token) => ledger.revoke(token),
     reset: () => {
       ledger.clear();
+      payments.clear();
       faults.clear();
       counts.clear();
       refusals.clear();

@@ -1,6 +1,7 @@
 import type { JWTHeaderParameters, JWTPayload } from "jose";
 import type { EmulatorAccounts } from "./accounts.ts";
 import type { EndpointKind, ProviderName } from "./faults.ts";
+import type { Payments } from "./idempotency.ts";
 import type { Ledger } from "./ledger.ts";
 import type { Reply } from "./reply.ts";
 import type { Inspection, TokenIdOf } from "./tokens.ts";
@@ -16,6 +17,8 @@ export interface EndpointContext {
   readonly live: boolean;
   readonly accounts: EmulatorAccounts;
   readonly ledger: Ledger;
+  /** Payments already made, by `Idempotency-Key` (in memory only). */
+  readonly payments: Payments;
   /** Whether a fault of this kind applies here; spends one of its count when `live`. */
   fault(kind: "expired_tokens" | "refresh_required"): boolean;
   sign(header: JWTHeaderParameters, claims: JWTPayload): Promise<string>;

@@ -6,6 +6,7 @@
 import type { ProtectedHeaderParameters } from "jose";
 import { MAX_BODY_BYTES, readText } from "./body.ts";
 import type { Endpoint, EndpointContext } from "./endpoint.ts";
+import { fingerprintOf, MAX_IDEMPOTENCY_KEY_LENGTH } from "./idempotency.ts";
 import type { Reply } from "./reply.ts";
 import { validity } from "./tokens.ts";
 
@@ -132,12 +133,11 @@ async function refresh(request: Request, context: EndpointContext): Promise<Repl
 }
 
 /** The `amount` of a Transact body, when it has one where Transact v3 puts it. */
-async function amountOf(request: Request): Promise<string | number | undefined> {
-  const read = await readText(request, MAX_BODY_BYTES);
-  if (!("text" in read)) return undefined;
+function amountOf(text: string | undefined): string | number | undefined {
+  if (text === undefined) return undefined;
   let body: unknown;
   try {
-    body = JSON.parse(read.text);
+    body = JSON.parse(text);
   } catch {
     return undefined;
   }
@@ -152,18 +152,44 @@ async function amountOf(request: Request): Promise<string | number | undefined> 
   return typeof amount === "string" || typeof amount === "number" ? amount : undefined;
 }
 
+/** The same `Idempotency-Key` with another body: the emulator's own code (`idempotency.ts`). */
+const keyReused: Reply = {
+  status: 422,
+  json: {
+    errorCode: "IDEMPOTENCY_KEY_REUSED",
+    errorMessage: "This Idempotency-Key was used with another request.",
+  },
+};
+
 async function transact(request: Request, context: EndpointContext): Promise<Reply> {
   // The token header only, no Bearer: an Authorization header alone is no token at all.
   const inspection = await context.inspect(header(request, "token") ?? null, uniqueIdOf);
   if (!inspection.ok) return refuse("AUTH_ERR_006");
   if (inspection.claims.scope !== TRANSACT_CLAIM) return refuse("AUTH_ERR_005");
-  const amount = await amountOf(request);
+  const read = await readText(request, MAX_BODY_BYTES);
+  const text = "text" in read ? read.text : undefined;
+  const key = header(request, "Idempotency-Key");
+  if (key !== undefined && key.length > MAX_IDEMPOTENCY_KEY_LENGTH) return badRequest;
+  const fingerprint = key === undefined ? undefined : await fingerprintOf(text ?? "");
+  // From here to the end nothing awaits: two requests with one key cannot both pay.
+  if (key !== undefined && fingerprint !== undefined) {
+    const made = context.payments.recall(key, fingerprint, context.now);
+    if (made === "reused") return keyReused;
+    if (made !== undefined) {
+      return { ...made, headers: { ...made.headers, "Idempotent-Replayed": "true" } };
+    }
+  }
+  const amount = amountOf(text);
   const response = {
     responseCode: "200",
     responseMessage: "Successful",
     transactionReferenceId: crypto.randomUUID(),
     ...(amount === undefined ? {} : { amount }),
   };
+  const paid: Reply = { status: 200, json: { iposhpresponse: response } };
+  if (key !== undefined && fingerprint !== undefined && context.live) {
+    context.payments.remember(key, fingerprint, paid, context.now);
+  }
   if (context.fault("refresh_required")) {
     return {
       status: 200,
@@ -171,7 +197,7 @@ async function transact(request: Request, context: EndpointContext): Promise<Rep
       headers: { AuthenticationRefreshRequired: "true" },
     };
   }
-  return { status: 200, json: { iposhpresponse: response } };
+  return paid;
 }
 
 const throttled: Reply = {

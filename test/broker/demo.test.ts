@@ -99,6 +99,43 @@ describe("POST /demo/token", () => {
   });
 });
 
+describe("the demo page's payment through the proxy, with an Idempotency-Key", () => {
+  it("reaches the emulator with its key: the same key again is the same payment, not a second", async () => {
+    const world = await brokerWorld({ vars: { DEMO_CLIENT_ID: SHOP.id } });
+    const page = (await (await session(world, `scope=${SCOPE}`, ISSUER)).json()) as {
+      access_token: string;
+    };
+    const pay = (key: string) =>
+      world.send("/proxy/ipospays/api/v3/iposTransact", {
+        method: "POST",
+        headers: {
+          Authorization: `Bearer ${page.access_token}`,
+          "Content-Type": "application/json",
+          "Idempotency-Key": key,
+        },
+        body: JSON.stringify({ transactionRequest: { transactionType: 1, amount: "1250" } }),
+      });
+    const referenceOf = async (response: Response) => {
+      expect(response.status).toBe(200);
+      const body = (await response.json()) as {
+        iposhpresponse: { transactionReferenceId: string };
+      };
+      return body.iposhpresponse.transactionReferenceId;
+    };
+    const first = await referenceOf(await pay("attempt-1"));
+    const retried = await referenceOf(await pay("attempt-1"));
+    const next = await referenceOf(await pay("attempt-2"));
+    expect(retried).toBe(first);
+    expect(next).not.toBe(first);
+    const sent = world.outbound.filter((request) => request.url.endsWith("/iposTransact"));
+    expect(sent.map((request) => request.headers.get("idempotency-key"))).toEqual([
+      "attempt-1",
+      "attempt-1",
+      "attempt-2",
+    ]);
+  });
+});
+
 describe("POST /demo/token and the demo client's own budget", () => {
   it("page sessions spend a budget of their own: anyone asking cannot lock the demo client out", async () => {
     const limited = { ...SHOP, rateLimit: { requests: 5, windowSeconds: 60 } };

@@ -1,0 +1,58 @@
+import type { Reply } from "./reply.ts";
+
+/**
+ * Payments made once per `Idempotency-Key` (draft-ietf-httpapi-idempotency-key-header): the
+ * same key with the same body gets the answer the first request got, and charges nothing more;
+ * the same key with another body is refused (422). Only a payment that was made is kept — a
+ * refused token or a fault made none, so its retry is a first attempt. The emulator's own
+ * choice: PROVIDERS.md documents no idempotency for iPOSpays Transact, and a demo needs one.
+ * Kept in memory for a day, never across restarts.
+ */
+export interface Payments {
+  /** The answer a key already got, `reused` when it came with another body, else `undefined`. */
+  recall(key: string, fingerprint: string, now: number): Reply | "reused" | undefined;
+  remember(key: string, fingerprint: string, reply: Reply, now: number): void;
+  clear(): void;
+}
+
+/** How many keys are remembered; past this the oldest are forgotten. */
+export const PAYMENTS_LIMIT: number = 10_000;
+/** How long a key is remembered. */
+export const IDEMPOTENCY_TTL_MS: number = 24 * 3_600_000;
+/** A longer `Idempotency-Key` is a bad request. */
+export const MAX_IDEMPOTENCY_KEY_LENGTH: number = 255;
+
+/** The request body's SHA-256, base64url: what "the same request" is compared by. */
+export async function fingerprintOf(body: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(body));
+  let binary = "";
+  for (const byte of new Uint8Array(digest)) binary += String.fromCharCode(byte);
+  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}
+
+export function createPayments(): Payments {
+  const made = new Map<string, { fingerprint: string; reply: Reply; at: number }>();
+  return {
+    recall(key, fingerprint, now) {
+      const entry = made.get(key);
+      if (entry === undefined) return undefined;
+      if (now - entry.at > IDEMPOTENCY_TTL_MS) {
+        made.delete(key);
+        return undefined;
+      }
+      return entry.fingerprint === fingerprint ? entry.reply : "reused";
+    },
+    remember(key, fingerprint, reply, now) {
+      made.delete(key);
+      made.set(key, { fingerprint, reply, at: now });
+      while (made.size > PAYMENTS_LIMIT) {
+        const oldest = made.keys().next();
+        if (oldest.done) break;
+        made.delete(oldest.value);
+      }
+    },
+    clear() {
+      made.clear();
+    },
+  };
+}
