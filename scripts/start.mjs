@@ -95,12 +95,36 @@ const children = [];
 let stopping = false;
 let up = false;
 
+/** A signal to a child's whole process group (wrangler, its Node, workerd, esbuild). */
+function signal(child, name) {
+  try {
+    process.kill(-child.pid, name);
+  } catch {
+    child.kill(name);
+  }
+}
+
 function stop(code) {
   if (stopping) return;
   stopping = true;
-  for (const child of children) if (child.exitCode === null) child.kill("SIGINT");
-  // wrangler takes a moment to stop workerd; then the log is flushed and we are done.
-  setTimeout(() => log.end(() => process.exit(code)), children.length > 0 ? 1500 : 0).unref();
+  const running = children.filter((child) => child.exitCode === null && child.signalCode === null);
+  for (const child of running) signal(child, "SIGINT");
+  // wrangler stops workerd in a moment; whatever still runs after 5 s is killed.
+  const force = setTimeout(() => {
+    for (const child of running) signal(child, "SIGKILL");
+  }, 5000);
+  Promise.all(
+    running.map(
+      (child) =>
+        new Promise((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) resolve();
+          else child.once("exit", resolve);
+        }),
+    ),
+  ).then(() => {
+    clearTimeout(force);
+    log.end(() => process.exit(code));
+  });
 }
 
 process.on("SIGINT", () => stop(0));
@@ -127,6 +151,8 @@ function launch(service) {
     ],
     {
       cwd: root,
+      // Its own process group, so stopping it reaches workerd too; Ctrl-C reaches us, and we stop it.
+      detached: true,
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, WRANGLER_SEND_METRICS: "false", FORCE_COLOR: "0", NO_COLOR: "1" },
     },
@@ -160,7 +186,13 @@ function launch(service) {
     if (stopping) return;
     const how = signal === null ? `with code ${code}` : `on ${signal}`;
     const error = lines.find((line) => /\[ERROR\]|Error:|EADDRINUSE/.test(line));
-    const reason = error === undefined ? "" : `: ${error.replace(/^.*\[ERROR\]\s*/, "").trim()}`;
+    const reason =
+      error === undefined
+        ? ""
+        : `: ${error
+            .replace(/^.*\[ERROR\]\s*/, "")
+            .trim()
+            .replace(/\.$/, "")}`;
     const when = up ? "stopped" : "stopped before it was ready";
     fail(
       `the ${service.name} (wrangler dev) ${when}, ${how}${reason}. Its output: ${shown(LOG)}`,
