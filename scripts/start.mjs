@@ -95,13 +95,13 @@ const children = [];
 let stopping = false;
 let up = false;
 
-/** A signal to a child's whole process group (wrangler, its Node, workerd, esbuild). */
+/**
+ * A signal to a child: wrangler's launcher passes SIGINT on to wrangler, which stops workerd.
+ * The children stay in our process group, so Ctrl-C, or a kill of the group from outside (as
+ * test/runtimes/demo.mjs does), reaches all of them at once too.
+ */
 function signal(child, name) {
-  try {
-    process.kill(-child.pid, name);
-  } catch {
-    child.kill(name);
-  }
+  child.kill(name);
 }
 
 function stop(code) {
@@ -151,8 +151,6 @@ function launch(service) {
     ],
     {
       cwd: root,
-      // Its own process group, so stopping it reaches workerd too; Ctrl-C reaches us, and we stop it.
-      detached: true,
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, WRANGLER_SEND_METRICS: "false", FORCE_COLOR: "0", NO_COLOR: "1" },
     },
