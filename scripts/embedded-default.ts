@@ -18,6 +18,16 @@ export const EMBEDDED_DEFAULT_SECRETS: Readonly<Record<string, string>> = {
   PAPAYA_CLIENT_SECRET: "demo-papaya-secret",
 };
 
+/**
+ * The embedded default's development client: wrangler.toml's `BROKER_CLIENTS` holds its id and
+ * the hash of this secret. `npm start` writes it to `.wrangler/demo.netrc` for curl
+ * (`--netrc-file`) rather than printing it.
+ */
+export const DEMO_CLIENT: Readonly<{ id: string; secret: string }> = {
+  id: "demo",
+  secret: "demo-secret",
+};
+
 /** The first line of a `.dev.vars` that `npm start` wrote (and may rewrite). */
 export const WRITTEN_BY_START = "# Written by `npm start`: the embedded default's credentials.";
 

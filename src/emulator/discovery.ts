@@ -1,12 +1,12 @@
 /**
  * The emulator's root, `GET /`: a JSON index of what it serves — each provider's endpoints and
  * accounts, and the controls — so a developer who opens http://127.0.0.1:8788/ knows what to
- * call next. An account shows the values its provider's wire takes (iPOSpays headers, the
- * PaymentsGate and Papaya JSON fields). Its secret half is shown only when the account is one of
- * the published demo accounts (public test values); accounts a caller configured show their id
- * alone.
+ * call next. An account shows its id as its provider's wire spells it (the iPOSpays header, the
+ * PaymentsGate and Papaya JSON field), never its secret half — not even a demo account's, which is
+ * also the broker's embedded default credential: the index points to where the demo secrets are
+ * written down instead, so opening it in a terminal prints no credential.
  */
-import { DEFAULT_ACCOUNTS, type EmulatorAccounts } from "./accounts.ts";
+import type { EmulatorAccounts } from "./accounts.ts";
 import type { Endpoint } from "./endpoint.ts";
 import type { ProviderName } from "./faults.ts";
 import { SCOPES_BY_LEVEL } from "./ipospays.ts";
@@ -29,35 +29,16 @@ const PROVIDERS: readonly ProviderName[] = ["ipospays", "paymentsgate", "papaya"
 
 type Listed = Record<string, string | readonly string[]>;
 
-/** Each provider's accounts, as its wire spells them. */
+/** Each provider's accounts by the id its wire takes (never the secret half). */
 function listAccounts(accounts: EmulatorAccounts): Record<ProviderName, Listed[]> {
   return {
     ipospays: accounts.ipospays.map((account) => ({
       apiKey: account.apiKey,
-      ...(DEFAULT_ACCOUNTS.ipospays.some(
-        (demo) => demo.apiKey === account.apiKey && demo.secretKey === account.secretKey,
-      )
-        ? { secretKey: account.secretKey }
-        : {}),
       level: account.level,
       scopes: SCOPES_BY_LEVEL[account.level],
     })),
-    paymentsgate: accounts.paymentsgate.map((account) => ({
-      account_id: account.accountId,
-      ...(DEFAULT_ACCOUNTS.paymentsgate.some(
-        (demo) => demo.accountId === account.accountId && demo.publicKey === account.publicKey,
-      )
-        ? { public_key: btoa(account.publicKey) } // the wire takes the base64 of the PEM text
-        : {}),
-    })),
-    papaya: accounts.papaya.map((account) => ({
-      api_key: account.apiKey,
-      ...(DEFAULT_ACCOUNTS.papaya.some(
-        (demo) => demo.apiKey === account.apiKey && demo.clientSecret === account.clientSecret,
-      )
-        ? { client_secret: account.clientSecret }
-        : {}),
-    })),
+    paymentsgate: accounts.paymentsgate.map((account) => ({ account_id: account.accountId })),
+    papaya: accounts.papaya.map((account) => ({ api_key: account.apiKey })),
   };
 }
 
@@ -85,6 +66,7 @@ export function discoveryReply(endpoints: readonly Endpoint[], accounts: Emulato
     emulator: "edgetoken: the iPOSpays, PaymentsGate and Papaya Global auth APIs, offline",
     providers,
     controls: CONTROLS,
+    secrets: 'each demo account\'s secret half: docs/emulator.md, "Default accounts"',
     docs: "docs/emulator.md",
   };
   // Indented: this one is read by people, in a terminal or a browser tab.

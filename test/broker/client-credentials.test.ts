@@ -203,10 +203,11 @@ describe("invalid_client (RFC 6749 §5.2)", () => {
       status: 401,
       challenge: 'Basic realm="edgetoken"',
       cacheControl: "no-store",
-      body: JSON.stringify({
+      // The broker's own JSON ends with a newline (line-endings.test.ts).
+      body: `${JSON.stringify({
         error: "invalid_client",
         error_description: "Client authentication failed.",
-      }),
+      })}\n`,
     };
     expect(unknown).toEqual(expected);
     expect(wrong).toEqual(expected);

@@ -5,7 +5,7 @@
  */
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { EMBEDDED_DEFAULT_SECRETS } from "../../scripts/embedded-default.ts";
+import { DEMO_CLIENT, EMBEDDED_DEFAULT_SECRETS } from "../../scripts/embedded-default.ts";
 import wranglerToml from "../../wrangler.toml?raw";
 
 /** The names wrangler would print: every `NAME =` line of the `[vars]` table. */
@@ -39,5 +39,22 @@ describe("what npm start prints", () => {
     for (const [name, value] of Object.entries(EMBEDDED_DEFAULT_SECRETS)) {
       expect(env[name as keyof Cloudflare.Env]).toBe(value);
     }
+  });
+
+  it("the demo client npm start writes for curl is wrangler.toml's, secret and all", async () => {
+    const clients = JSON.parse(env.BROKER_CLIENTS ?? "[]") as Array<{
+      id: string;
+      secretHash: string;
+    }>;
+    const demo = clients.find((client) => client.id === DEMO_CLIENT.id);
+    const digest = new Uint8Array(
+      await crypto.subtle.digest("SHA-256", new TextEncoder().encode(DEMO_CLIENT.secret)),
+    );
+    const base64url = btoa(String.fromCharCode(...digest))
+      .replaceAll("+", "-")
+      .replaceAll("/", "_")
+      .replace(/=+$/, "");
+    expect(demo?.secretHash).toBe(`sha256:${base64url}`);
+    expect(env.DEMO_CLIENT_ID).toBe(DEMO_CLIENT.id);
   });
 });

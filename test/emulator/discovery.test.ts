@@ -23,6 +23,7 @@ import { withEmulatorWorker } from "../support/emulator-worker.ts";
 interface Index {
   providers: Record<string, { endpoints: Record<string, string>; accounts: unknown[] }>;
   controls: Record<string, string>;
+  secrets: string;
 }
 
 async function index(response: Response): Promise<Index> {
@@ -51,26 +52,36 @@ describe("the emulator's root", () => {
     });
   });
 
-  it("lists the demo accounts with the values each provider's wire takes", async () => {
+  it("lists the demo accounts by id, never a secret half", async () => {
     const { emulator } = setup();
-    const { providers } = await index(await emulator.fetch(get("/")));
+    const response = await emulator.fetch(get("/"));
+    const text = await response.clone().text();
+    for (const secret of [
+      MERCHANT.secretKey,
+      ISO.secretKey,
+      AGENT.secretKey,
+      PG_KEY_B64,
+      PAPAYA.client_secret,
+    ]) {
+      expect(text).not.toContain(secret);
+    }
+    const { providers, secrets } = await index(response);
     expect(providers.ipospays?.accounts).toEqual([
       {
-        ...MERCHANT,
+        apiKey: MERCHANT.apiKey,
         level: "merchant",
         scopes: ["PaymentTokenization", "Recurring", "BatchReport"],
       },
       {
-        ...ISO,
+        apiKey: ISO.apiKey,
         level: "iso",
         scopes: ["PaymentTokenization", "Recurring", "BatchReport", "ExternalApi"],
       },
-      { ...AGENT, level: "agent", scopes: ["ExternalApi"] },
+      { apiKey: AGENT.apiKey, level: "agent", scopes: ["ExternalApi"] },
     ]);
-    expect(providers.paymentsgate?.accounts).toEqual([
-      { account_id: PG_ACCOUNT, public_key: PG_KEY_B64 },
-    ]);
-    expect(providers.papaya?.accounts).toEqual([PAPAYA]);
+    expect(providers.paymentsgate?.accounts).toEqual([{ account_id: PG_ACCOUNT }]);
+    expect(providers.papaya?.accounts).toEqual([{ api_key: PAPAYA.api_key }]);
+    expect(secrets).toContain("docs/emulator.md");
   });
 
   it("shows a configured account by its id only, never its secret", async () => {

@@ -71,7 +71,8 @@ export class FakeServer {
       this.apiCalls++;
       const auth = request.headers.get("authorization") ?? "";
       const ok = auth.startsWith("Bearer ") && this.live.has(auth.slice(7));
-      const body = await request.text();
+      // Bytes, decoded: `.text()` on a form or multipart body makes workerd warn.
+      const body = new TextDecoder().decode(await request.arrayBuffer());
       return ok
         ? Response.json({ ok: true, echo: body })
         : Response.json({ error: "invalid_token" }, { status: 401 });

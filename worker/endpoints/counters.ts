@@ -4,10 +4,12 @@
  * credentials (Basic). Names and numbers only; per isolate, so a fleet's picture is the sum of
  * the `counters` lines the cron writes from each.
  */
+
 import { clientByCredentials } from "../caller.ts";
 import type { Call } from "../context.ts";
 import { countersSnapshot } from "../counters.ts";
 import { NO_STORE } from "../http/cache-headers.ts";
+import { jsonResponse } from "../http/json.ts";
 import type { Failure } from "../oauth/failure.ts";
 
 export async function countersEndpoint(call: Call): Promise<Response | Failure> {
@@ -19,5 +21,5 @@ export async function countersEndpoint(call: Call): Promise<Response | Failure> 
       detail: "This client's policy does not allow reading counters (operator: true).",
     };
   }
-  return Response.json(countersSnapshot(), { headers: NO_STORE });
+  return jsonResponse(countersSnapshot(), { headers: NO_STORE });
 }

@@ -10,6 +10,7 @@ import { BROKER_SCOPE_PATTERN } from "../../src/index.ts";
 import type { Call } from "../context.ts";
 import { readForm } from "../http/body.ts";
 import { NO_STORE } from "../http/cache-headers.ts";
+import { jsonResponse } from "../http/json.ts";
 import type { Failure } from "../oauth/failure.ts";
 import { clientCredentialsGrant } from "../oauth/grants.ts";
 import { countRequest } from "../rate-limit.ts";
@@ -42,7 +43,7 @@ export async function demoSessionEndpoint(call: Call): Promise<Response | Failur
   if (resource !== null) params.set("resource", resource);
   const granted = clientCredentialsGrant(params, client);
   if (!granted.ok) return granted.failure;
-  return Response.json(await issueToken(call.state.keys, call, granted.value), {
+  return jsonResponse(await issueToken(call.state.keys, call, granted.value), {
     headers: NO_STORE,
   });
 }

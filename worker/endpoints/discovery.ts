@@ -3,8 +3,10 @@
  * set, and a JSON index of every endpoint at `/`. All public, cacheable briefly, readable from
  * any origin (they carry no credentials).
  */
+
 import type { Call, Handler } from "../context.ts";
 import { PUBLIC_CACHE } from "../http/cache-headers.ts";
+import { jsonResponse } from "../http/json.ts";
 import { GRANT_CLIENT_CREDENTIALS, GRANT_TOKEN_EXCHANGE } from "../oauth/grants.ts";
 import { SCOPES } from "../oauth/scopes.ts";
 import { PROXY_RULES } from "../upstream/proxy-rules.ts";
@@ -48,12 +50,12 @@ export function authorizationServerMetadata(
 
 export function metadataEndpoint(paths: BrokerPaths): Handler {
   return async (call) =>
-    Response.json(authorizationServerMetadata(call.issuer, paths), { headers: PUBLIC_CACHE });
+    jsonResponse(authorizationServerMetadata(call.issuer, paths), { headers: PUBLIC_CACHE });
 }
 
 export async function jwksEndpoint(call: Call): Promise<Response> {
   const keys = await call.state.keys.current(call.now);
-  return Response.json(keys.jwks, {
+  return jsonResponse(keys.jwks, {
     headers: { ...PUBLIC_CACHE, "Content-Type": "application/jwk-set+json" },
   });
 }
@@ -64,7 +66,7 @@ export function indexEndpoint(paths: BrokerPaths): Handler {
 }
 
 function index(base: string, paths: BrokerPaths): Response {
-  return Response.json(
+  return jsonResponse(
     {
       name: "edgetoken broker",
       issuer: base,
@@ -94,5 +96,5 @@ function index(base: string, paths: BrokerPaths): Response {
 }
 
 export async function healthEndpoint(): Promise<Response> {
-  return Response.json({ ok: true }, { headers: { "Cache-Control": "no-store" } });
+  return jsonResponse({ ok: true }, { headers: { "Cache-Control": "no-store" } });
 }

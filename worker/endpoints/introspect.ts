@@ -8,6 +8,7 @@
 import { clientAskingAbout, verifyToken } from "../caller.ts";
 import type { Call } from "../context.ts";
 import { NO_STORE } from "../http/cache-headers.ts";
+import { jsonResponse } from "../http/json.ts";
 import type { Failure } from "../oauth/failure.ts";
 import { isHolderOrSubject } from "../tokens/claims.ts";
 
@@ -18,14 +19,14 @@ export async function introspectEndpoint(call: Call): Promise<Response | Failure
   if (!asked.ok) return asked.failure;
   const { client, token } = asked.value;
   const verified = await verifyToken(call, token);
-  if (!verified.ok) return Response.json(INACTIVE, { headers: NO_STORE });
+  if (!verified.ok) return jsonResponse(INACTIVE, { headers: NO_STORE });
   const claims = verified.value;
   // Not the token's audience: every client whose tokens use the proxy lists BROKER_AUDIENCE, so
   // that would let clients read one another's tokens. A resource server verifies with the JWKS.
   if (!isHolderOrSubject(claims, client.id)) {
-    return Response.json(INACTIVE, { headers: NO_STORE });
+    return jsonResponse(INACTIVE, { headers: NO_STORE });
   }
-  return Response.json(
+  return jsonResponse(
     {
       active: true,
       scope: claims.scope,

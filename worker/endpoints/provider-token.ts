@@ -11,10 +11,12 @@
  * renews it once for the whole fleet if it still holds it and it is not brand new, and answers
  * with the token to use now (`providerTokenFor`).
  */
+
 import { clientByCredentials } from "../caller.ts";
 import type { Call } from "../context.ts";
 import { readForm } from "../http/body.ts";
 import { NO_STORE } from "../http/cache-headers.ts";
+import { jsonResponse } from "../http/json.ts";
 import type { Failure } from "../oauth/failure.ts";
 import { hasBearerScheme } from "../oauth/presented-credentials.ts";
 import { providerTokenFor } from "../upstream/provider-token.ts";
@@ -33,5 +35,5 @@ export async function providerTokenEndpoint(call: Call): Promise<Response | Fail
     call,
   );
   if (!answer.ok) return answer.failure;
-  return Response.json(answer.value, { headers: NO_STORE });
+  return jsonResponse(answer.value, { headers: NO_STORE });
 }

@@ -5,6 +5,7 @@
  * client and a wrong secret are byte-for-byte the same answer, and so are every reason a token
  * is not accepted.
  */
+import { jsonResponse } from "../http/json.ts";
 import type { Failure } from "./failure.ts";
 
 const REALM = 'realm="edgetoken"';
@@ -108,7 +109,7 @@ export function wireError(failure: Failure): WireError {
 /** The failure as a JSON response. */
 export function errorResponse(failure: Failure): Response {
   const { status, body, headers } = wireError(failure);
-  return Response.json(body, {
+  return jsonResponse(body, {
     status,
     headers: { "Cache-Control": "no-store", Pragma: "no-cache", ...headers },
   });
