@@ -33,13 +33,13 @@ export type EdgeTokenErrorCode =
 /** Details an {@link EdgeTokenError} can carry besides its code and message. */
 export interface EdgeTokenErrorDetails {
   /** The provider's own error code, such as `AUTH_ERR_004`. */
-  providerCode?: string;
+  providerCode?: string | undefined;
   /** The HTTP status of the response that failed, when there was one. */
-  status?: number;
+  status?: number | undefined;
   /** Whether trying again later can help. Defaults from the code. */
-  retryable?: boolean;
+  retryable?: boolean | undefined;
   /** For `rate_limited`: how long the provider asked us to wait. */
-  retryAfterMs?: number;
+  retryAfterMs?: number | undefined;
   /** The underlying failure. Never a value that holds a secret. */
   cause?: unknown;
 }
