@@ -44,13 +44,13 @@ export interface EdgeTokenErrorDetails {
   cause?: unknown;
 }
 
-const RETRYABLE_BY_DEFAULT: ReadonlySet<EdgeTokenErrorCode> = new Set<EdgeTokenErrorCode>([
+const RETRYABLE_BY_DEFAULT: readonly EdgeTokenErrorCode[] = [
   "rate_limited",
   "upstream_unavailable",
   "timeout",
   "invalid_response",
   "response_too_large",
-]);
+];
 
 /**
  * The one error type edgetoken throws. Its message names what failed and what to do; it never
@@ -77,7 +77,7 @@ export class EdgeTokenError extends Error {
     this.code = code;
     this.providerCode = details.providerCode;
     this.status = details.status;
-    this.retryable = details.retryable ?? RETRYABLE_BY_DEFAULT.has(code);
+    this.retryable = details.retryable ?? RETRYABLE_BY_DEFAULT.includes(code);
     this.retryAfterMs = details.retryAfterMs;
   }
 
@@ -113,10 +113,5 @@ export function isEdgeTokenError(
 
 /** Credential and configuration failures: retrying with the same input cannot help. */
 export function isPermanent(error: EdgeTokenError): boolean {
-  return (
-    error.code === "configuration" ||
-    error.code === "credentials" ||
-    error.code === "scope" ||
-    error.code === "protocol"
-  );
+  return ["configuration", "credentials", "scope", "protocol"].includes(error.code);
 }

@@ -69,18 +69,14 @@ export function jwtExpiry(value: string): number | undefined {
  *   expiresIn: body.expires_in, jwt: body.access_token });
  */
 export function tokenExpiry(signals: LifetimeSignals): number | undefined {
-  const skew = clockSkew(signals.dateHeader, signals.receivedAt ?? signals.sentAt);
-  let earliest = Number.POSITIVE_INFINITY;
-  if (signals.expiresIn !== undefined) {
-    earliest = Math.min(earliest, signals.sentAt + signals.expiresIn * 1000);
-  }
-  if (signals.requestedLifetime !== undefined) {
-    earliest = Math.min(earliest, signals.sentAt + signals.requestedLifetime * 1000);
-  }
-  if (signals.validUntil !== undefined) {
-    earliest = Math.min(earliest, signals.validUntil - skew);
-  }
-  const exp = signals.jwt === undefined ? undefined : jwtExpiry(signals.jwt);
-  if (exp !== undefined) earliest = Math.min(earliest, exp - skew);
+  const { sentAt, expiresIn, requestedLifetime, validUntil, jwt } = signals;
+  const skew = clockSkew(signals.dateHeader, signals.receivedAt ?? sentAt);
+  const exp = jwt === undefined ? undefined : jwtExpiry(jwt);
+  const earliest = Math.min(
+    expiresIn === undefined ? Infinity : sentAt + expiresIn * 1000,
+    requestedLifetime === undefined ? Infinity : sentAt + requestedLifetime * 1000,
+    validUntil === undefined ? Infinity : validUntil - skew,
+    exp === undefined ? Infinity : exp - skew,
+  );
   return Number.isFinite(earliest) ? earliest : undefined;
 }

@@ -11,7 +11,7 @@ import { abortable } from "./internal/abortable.ts";
 import type { Provider } from "./provider.ts";
 import { type Runtime, resolveRuntime } from "./runtime.ts";
 import { type Backoff, failureWaitMs, type RefreshOptions, refreshPoint } from "./schedule.ts";
-import { SharedToken } from "./shared-token.ts";
+import { type Cache, SharedToken } from "./shared-token.ts";
 import { sourceSettings, type TokenSourceOptions } from "./source-settings.ts";
 import type { Token } from "./token.ts";
 
@@ -79,6 +79,33 @@ function waitFor<T>(
     .finally(() => clearTimeout(timer));
 }
 
+/** The source's memory as the shared token reads it, set by the class (its fields are private). */
+let sourceMemory: {
+  current(source: TokenSource): Token | undefined;
+  adopt(source: TokenSource, token: Token): number;
+  emit(source: TokenSource, event: EventBody): void;
+};
+
+/**
+ * The token source's memory for its shared token: one small object per source with its methods
+ * on the prototype (closures would cost each source ~250 B of heap).
+ */
+class SourceCache implements Cache {
+  readonly #source: TokenSource;
+  constructor(source: TokenSource) {
+    this.#source = source;
+  }
+  current(): Token | undefined {
+    return sourceMemory.current(this.#source);
+  }
+  adopt(token: Token): number {
+    return sourceMemory.adopt(this.#source, token);
+  }
+  emit(event: EventBody): void {
+    sourceMemory.emit(this.#source, event);
+  }
+}
+
 /**
  * The object an application holds: one per provider, credential and scope. It serves tokens from
  * memory, then the store, then the provider; makes one provider call at a time however many
@@ -133,12 +160,16 @@ export class TokenSource {
         // A quarter of the deadline for each store or lease call leaves the provider the rest.
         backendTimeoutMs: this.#deadline / 4,
       },
-      {
-        current: () => this.#entry?.token,
-        adopt: (token) => this.#adopt(token).refreshAt,
-        emit: (event) => this.#emit(event),
-      },
+      new SourceCache(this),
     );
+  }
+
+  static {
+    sourceMemory = {
+      current: (source) => source.#entry?.token,
+      adopt: (source, token) => source.#adopt(token).refreshAt,
+      emit: (source, event) => source.#emit(event),
+    };
   }
 
   /**
