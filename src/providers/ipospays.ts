@@ -10,7 +10,7 @@ import {
 } from "../provider.ts";
 import { type RequestPolicy, type SentRequest, sendRequest } from "../request.ts";
 import type { Token } from "../token.ts";
-import { chooseHost } from "./hosts.ts";
+import { chooseHost, type PublishedHosts } from "./hosts.ts";
 import { issuedToken } from "./issued-token.ts";
 import { checkedNumber, RequestPolicySchema } from "./policy-schema.ts";
 import { providerCodeOf } from "./provider-code.ts";
@@ -57,6 +57,12 @@ export const IPOSPAYS_HOSTS = {
   auth: { sandbox: "https://auth.ipospays.tech", production: "https://auth.ipospays.com" },
   api: { sandbox: "https://payment.ipospays.tech", production: "https://payment.ipospays.com" },
 } as const;
+
+// The token hosts apart, so that a bundle without IPOSPAYS_HOSTS does not carry the API hosts.
+const AUTH_HOSTS: PublishedHosts = {
+  sandbox: "https://auth.ipospays.tech",
+  production: "https://auth.ipospays.com",
+};
 
 /** iPOSpays takes its token as a `token` header, without `Bearer`. */
 const PLACEMENT: TokenPlacement = { header: "token", prefix: "" };
@@ -138,7 +144,7 @@ function config(options: IposPaysOptions): Config {
       `${NAME} ${keyLevel}-level keys may not ask for ${scope}: they may have ${allowed.join(", ")}.`,
     );
   }
-  const host = chooseHost(NAME, parsed.environment, parsed.baseUrl, IPOSPAYS_HOSTS.auth);
+  const host = chooseHost(NAME, parsed.environment, parsed.baseUrl, AUTH_HOSTS);
   return { ...parsed, base: checkBaseUrl(NAME, "baseUrl", host) };
 }
 
