@@ -79,32 +79,12 @@ function waitFor<T>(
     .finally(() => clearTimeout(timer));
 }
 
-/** The source's memory as the shared token reads it, set by the class (its fields are private). */
-let sourceMemory: {
-  current(source: TokenSource): Token | undefined;
-  adopt(source: TokenSource, token: Token): number;
-  emit(source: TokenSource, event: EventBody): void;
-};
-
 /**
- * The token source's memory for its shared token: one small object per source with its methods
- * on the prototype (closures would cost each source ~250 B of heap).
+ * The token source's memory as its shared token reads it: one small object per source with its
+ * methods on a prototype (closures would cost each source ~250 B of heap). Defined inside the
+ * class, below, to reach its private fields.
  */
-class SourceCache implements Cache {
-  readonly #source: TokenSource;
-  constructor(source: TokenSource) {
-    this.#source = source;
-  }
-  current(): Token | undefined {
-    return sourceMemory.current(this.#source);
-  }
-  adopt(token: Token): number {
-    return sourceMemory.adopt(this.#source, token);
-  }
-  emit(event: EventBody): void {
-    sourceMemory.emit(this.#source, event);
-  }
-}
+let SourceCache: new (source: TokenSource) => Cache;
 
 /**
  * The object an application holds: one per provider, credential and scope. It serves tokens from
@@ -165,10 +145,20 @@ export class TokenSource {
   }
 
   static {
-    sourceMemory = {
-      current: (source) => source.#entry?.token,
-      adopt: (source, token) => source.#adopt(token).refreshAt,
-      emit: (source, event) => source.#emit(event),
+    SourceCache = class {
+      readonly #source: TokenSource;
+      constructor(source: TokenSource) {
+        this.#source = source;
+      }
+      current(): Token | undefined {
+        return this.#source.#entry?.token;
+      }
+      adopt(token: Token): number {
+        return this.#source.#adopt(token).refreshAt;
+      }
+      emit(event: EventBody): void {
+        this.#source.#emit(event);
+      }
     };
   }
 
