@@ -76,12 +76,10 @@ const LEVEL_SCOPES: Record<IposPaysKeyLevel, readonly string[]> = {
 };
 const NAME = "iPOSpays";
 
-// Both travel as header values: visible ASCII only, so nothing is mangled or refused in flight.
-// The token does too, so the same check keeps one that could not be sent out of the cache.
-const HeaderValue = v.pipe(
-  v.string(),
-  v.regex(/^[\x21-\x7e]+$/, "visible ASCII characters (it travels in a request header)"),
-);
+// Both travel as header values: visible ASCII characters only, so nothing is mangled or refused
+// in flight. The token does too, so the same check keeps one that could not be sent out of the
+// cache.
+const HeaderValue = v.pipe(v.string(), v.regex(/^[\x21-\x7e]+$/));
 
 const OptionsSchema = v.object({
   apiKey: HeaderValue,

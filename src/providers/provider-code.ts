@@ -20,5 +20,7 @@ export function providerCodeOf(
   value: unknown,
   shape: "token" | "oauth" = "token",
 ): string | undefined {
-  return v.is(shape === "oauth" ? OAuthCode : ProviderCode, value) ? (value as string) : undefined;
+  return v.safeParse(shape === "oauth" ? OAuthCode : ProviderCode, value).success
+    ? (value as string)
+    : undefined;
 }
