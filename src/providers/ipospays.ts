@@ -10,7 +10,6 @@ import {
 } from "../provider.ts";
 import { type RequestPolicy, type SentRequest, sendRequest } from "../request.ts";
 import type { Token } from "../token.ts";
-import { chooseHost, type PublishedHosts } from "./hosts.ts";
 import { issuedToken } from "./issued-token.ts";
 import { checkedNumber, RequestPolicySchema } from "./policy-schema.ts";
 import { providerCodeOf } from "./provider-code.ts";
@@ -59,7 +58,8 @@ export const IPOSPAYS_HOSTS = {
 } as const;
 
 // The token hosts apart, so that a bundle without IPOSPAYS_HOSTS does not carry the API hosts.
-const AUTH_HOSTS: PublishedHosts = {
+// Both environments are published: no environment can be without a host.
+const AUTH_HOSTS = {
   sandbox: "https://auth.ipospays.tech",
   production: "https://auth.ipospays.com",
 };
@@ -142,7 +142,7 @@ function config(options: IposPaysOptions): Config {
       `${NAME} ${keyLevel}-level keys may not ask for ${scope}: they may have ${allowed.join(", ")}.`,
     );
   }
-  const host = chooseHost(NAME, parsed.environment, parsed.baseUrl, AUTH_HOSTS);
+  const host = parsed.baseUrl ?? AUTH_HOSTS[parsed.environment];
   return { ...parsed, base: checkBaseUrl(NAME, "baseUrl", host) };
 }
 

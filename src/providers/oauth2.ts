@@ -7,7 +7,7 @@ import type { Token } from "../token.ts";
 import { basicAuthorization } from "./basic-auth.ts";
 import { issuedToken } from "./issued-token.ts";
 import { RequestPolicySchema } from "./policy-schema.ts";
-import { providerCodeOf } from "./provider-code.ts";
+import { oauthCodeOf } from "./provider-code.ts";
 import { checkBaseUrl } from "./service-url.ts";
 
 /** Options of {@link oauth2ClientCredentials}. */
@@ -151,7 +151,7 @@ export function processOAuth2TokenResponse(
 ): Token {
   const status = sent.response.status;
   if (status < 200 || status > 299) {
-    const providerCode = providerCodeOf(peekJson(sent.body, ErrorResponse)?.error, "oauth");
+    const providerCode = oauthCodeOf(peekJson(sent.body, ErrorResponse)?.error);
     const code: EdgeTokenErrorCode =
       (providerCode !== undefined && Object.hasOwn(ERROR_CODES, providerCode)
         ? ERROR_CODES[providerCode]

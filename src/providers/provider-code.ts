@@ -16,11 +16,11 @@ const ProviderCode = v.pipe(v.string(), v.regex(/^[\w.:-]{1,64}$/));
 const OAuthCode = v.pipe(v.string(), v.regex(/^[a-z]{1,32}(?:_[a-z]{1,32}){0,4}$/));
 
 /** The provider's code when it has the shape of one; `undefined` (dropped) otherwise. */
-export function providerCodeOf(
-  value: unknown,
-  shape: "token" | "oauth" = "token",
-): string | undefined {
-  return v.safeParse(shape === "oauth" ? OAuthCode : ProviderCode, value).success
-    ? (value as string)
-    : undefined;
+export function providerCodeOf(value: unknown): string | undefined {
+  return v.safeParse(ProviderCode, value).success ? (value as string) : undefined;
+}
+
+/** An OAuth `error` when it is a registered-style code; `undefined` (dropped) otherwise. */
+export function oauthCodeOf(value: unknown): string | undefined {
+  return v.safeParse(OAuthCode, value).success ? (value as string) : undefined;
 }
