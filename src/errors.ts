@@ -33,24 +33,24 @@ export type EdgeTokenErrorCode =
 /** Details an {@link EdgeTokenError} can carry besides its code and message. */
 export interface EdgeTokenErrorDetails {
   /** The provider's own error code, such as `AUTH_ERR_004`. */
-  providerCode?: string;
+  providerCode?: string | undefined;
   /** The HTTP status of the response that failed, when there was one. */
-  status?: number;
+  status?: number | undefined;
   /** Whether trying again later can help. Defaults from the code. */
-  retryable?: boolean;
+  retryable?: boolean | undefined;
   /** For `rate_limited`: how long the provider asked us to wait. */
-  retryAfterMs?: number;
+  retryAfterMs?: number | undefined;
   /** The underlying failure. Never a value that holds a secret. */
   cause?: unknown;
 }
 
-const RETRYABLE_BY_DEFAULT: ReadonlySet<EdgeTokenErrorCode> = new Set<EdgeTokenErrorCode>([
+const RETRYABLE_BY_DEFAULT: readonly EdgeTokenErrorCode[] = [
   "rate_limited",
   "upstream_unavailable",
   "timeout",
   "invalid_response",
   "response_too_large",
-]);
+];
 
 /**
  * The one error type edgetoken throws. Its message names what failed and what to do; it never
@@ -77,7 +77,7 @@ export class EdgeTokenError extends Error {
     this.code = code;
     this.providerCode = details.providerCode;
     this.status = details.status;
-    this.retryable = details.retryable ?? RETRYABLE_BY_DEFAULT.has(code);
+    this.retryable = details.retryable ?? RETRYABLE_BY_DEFAULT.includes(code);
     this.retryAfterMs = details.retryAfterMs;
   }
 
@@ -113,10 +113,5 @@ export function isEdgeTokenError(
 
 /** Credential and configuration failures: retrying with the same input cannot help. */
 export function isPermanent(error: EdgeTokenError): boolean {
-  return (
-    error.code === "configuration" ||
-    error.code === "credentials" ||
-    error.code === "scope" ||
-    error.code === "protocol"
-  );
+  return ["configuration", "credentials", "scope", "protocol"].includes(error.code);
 }

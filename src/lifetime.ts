@@ -1,4 +1,5 @@
-import { decodeJwt } from "jose/jwt/decode";
+import * as v from "valibot";
+import { fromBase64url } from "./internal/base64url.ts";
 
 /** Every expiry signal a provider response can carry. Times are epoch milliseconds. */
 export interface LifetimeSignals {
@@ -33,12 +34,25 @@ export function clockSkew(dateHeader: string | null | undefined, receivedAt: num
   return Math.abs(skew) < 1000 ? 0 : skew;
 }
 
-/** The JWT `exp` claim in epoch milliseconds, or undefined when the value is not a JWT. */
+/** The claim a JWT's payload is read for: the rest of it is no concern of ours. */
+const Claims = v.object({ exp: v.optional(v.pipe(v.number(), v.check<number>(Number.isFinite))) });
+
+/**
+ * The JWT `exp` claim in epoch milliseconds, or undefined when the value is not a JWT (three
+ * parts, a base64url payload of UTF-8 JSON) with a finite numeric `exp`. The signature is not
+ * checked: the provider is the issuer and the audience is not us.
+ */
 export function jwtExpiry(value: string): number | undefined {
-  if (value.split(".").length !== 3) return undefined;
+  const parts = value.split(".");
+  const payload = parts.length === 3 ? fromBase64url(parts[1] ?? "") : undefined;
+  if (!payload?.length) return undefined;
   try {
-    const { exp } = decodeJwt(value);
-    return typeof exp === "number" && Number.isFinite(exp) ? exp * 1000 : undefined;
+    const claims = v.safeParse(
+      Claims,
+      JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(payload)),
+    );
+    const exp = claims.success ? claims.output.exp : undefined;
+    return exp === undefined ? undefined : exp * 1000;
   } catch {
     return undefined;
   }
@@ -55,18 +69,14 @@ export function jwtExpiry(value: string): number | undefined {
  *   expiresIn: body.expires_in, jwt: body.access_token });
  */
 export function tokenExpiry(signals: LifetimeSignals): number | undefined {
-  const skew = clockSkew(signals.dateHeader, signals.receivedAt ?? signals.sentAt);
-  let earliest = Number.POSITIVE_INFINITY;
-  if (signals.expiresIn !== undefined) {
-    earliest = Math.min(earliest, signals.sentAt + signals.expiresIn * 1000);
-  }
-  if (signals.requestedLifetime !== undefined) {
-    earliest = Math.min(earliest, signals.sentAt + signals.requestedLifetime * 1000);
-  }
-  if (signals.validUntil !== undefined) {
-    earliest = Math.min(earliest, signals.validUntil - skew);
-  }
-  const exp = signals.jwt === undefined ? undefined : jwtExpiry(signals.jwt);
-  if (exp !== undefined) earliest = Math.min(earliest, exp - skew);
+  const { sentAt, expiresIn, requestedLifetime, validUntil, jwt } = signals;
+  const skew = clockSkew(signals.dateHeader, signals.receivedAt ?? sentAt);
+  const exp = jwt === undefined ? undefined : jwtExpiry(jwt);
+  const earliest = Math.min(
+    expiresIn === undefined ? Infinity : sentAt + expiresIn * 1000,
+    requestedLifetime === undefined ? Infinity : sentAt + requestedLifetime * 1000,
+    validUntil === undefined ? Infinity : validUntil - skew,
+    exp === undefined ? Infinity : exp - skew,
+  );
   return Number.isFinite(earliest) ? earliest : undefined;
 }

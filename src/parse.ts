@@ -5,6 +5,8 @@ import { checkOptionNames, namesOf } from "./option-names.ts";
 /** What an issue's `expected` means, where valibot's notation (`!0`) would puzzle a reader. */
 function expectation(issue: v.BaseIssue<unknown>): string {
   if (issue.type === "non_empty") return "must not be empty";
+  // A check's message is ours (what it expects, never the value): see `checkedNumber`.
+  if (issue.type === "check") return `expected ${issue.message}`;
   return `expected ${issue.expected ?? "a valid value"}`;
 }
 

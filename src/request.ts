@@ -2,7 +2,7 @@ import { EdgeTokenError } from "./errors.ts";
 import { abortable } from "./internal/abortable.ts";
 import { readUpTo } from "./internal/capped-body.ts";
 import type { Runtime } from "./runtime.ts";
-import { type Backoff, type BackoffOptions, backoffMs } from "./schedule.ts";
+import { type BackoffOptions, backoffMs } from "./schedule.ts";
 
 /**
  * How a provider call is sent. Every call has a timeout; network errors, 5xx and 429 are
@@ -33,25 +33,6 @@ export interface SentRequest {
   body: string;
   sentAt: number;
   receivedAt: number;
-}
-
-/** {@link RequestPolicy} with every default filled in. */
-interface Policy {
-  timeoutMs: number;
-  retries: number;
-  backoff: Backoff;
-  maxRetryAfterMs: number;
-  maxResponseBytes: number;
-}
-
-function withDefaults(policy: RequestPolicy): Policy {
-  return {
-    timeoutMs: policy.timeoutMs ?? 10_000,
-    retries: policy.retries ?? 2,
-    backoff: { baseMs: policy.backoff?.baseMs ?? 200, maxMs: policy.backoff?.maxMs ?? 5_000 },
-    maxRetryAfterMs: policy.maxRetryAfterMs ?? 30_000,
-    maxResponseBytes: policy.maxResponseBytes ?? 64 * 1024,
-  };
 }
 
 /**
@@ -90,28 +71,6 @@ async function readCapped(
   return new TextDecoder().decode(bytes);
 }
 
-/** What a failed attempt throws: the caller's abort, the timeout, or the network error. */
-function attemptError(
-  error: unknown,
-  timeout: AbortSignal,
-  caller: AbortSignal | undefined,
-  what: string,
-  timeoutMs: number,
-): EdgeTokenError {
-  if (error instanceof EdgeTokenError) return error;
-  if (caller?.aborted) return new EdgeTokenError("aborted", `The call to ${what} was aborted.`);
-  if (timeout.aborted) {
-    return new EdgeTokenError(
-      "timeout",
-      `${what} did not answer within ${timeoutMs} ms (requestPolicy.timeoutMs).`,
-    );
-  }
-  // The cause is a platform network error: it names a host at most, never a header or body.
-  return new EdgeTokenError("upstream_unavailable", `${what} could not be reached.`, {
-    cause: error,
-  });
-}
-
 /**
  * Sends a request built afresh for every attempt, under the policy's timeout and retries, and
  * reads its body up to the size cap. Statuses other than 5xx and 429 come back to the caller to
@@ -128,10 +87,28 @@ export async function sendRequest(
   what = "The provider",
   signal?: AbortSignal,
 ): Promise<SentRequest> {
-  const p = withDefaults(policy);
+  const timeoutMs = policy.timeoutMs ?? 10_000;
+  const retries = policy.retries ?? 2;
+  const aborted = (): EdgeTokenError =>
+    new EdgeTokenError("aborted", `The call to ${what} was aborted.`);
+  /** Waits before the next attempt: a `Retry-After` the caller accepted, as it is, or the backoff. */
+  const pause = async (attempt: number, retryAfter: number | undefined): Promise<void> => {
+    const backoff = {
+      baseMs: policy.backoff?.baseMs ?? 200,
+      maxMs: policy.backoff?.maxMs ?? 5_000,
+    };
+    try {
+      await runtime.sleep(
+        retryAfter ?? backoffMs(attempt, backoff, runtime.random(), "full"),
+        signal,
+      );
+    } catch {
+      throw aborted();
+    }
+  };
   for (let attempt = 0; ; attempt++) {
-    if (signal?.aborted) throw new EdgeTokenError("aborted", `The call to ${what} was aborted.`);
-    const timeout = AbortSignal.timeout(p.timeoutMs);
+    if (signal?.aborted) throw aborted();
+    const timeout = AbortSignal.timeout(timeoutMs);
     const combined = signal ? AbortSignal.any([timeout, signal]) : timeout;
     let request: Request;
     try {
@@ -146,56 +123,47 @@ export async function sendRequest(
     }
     const sentAt = runtime.now();
     let response: Response;
-    let body: string;
     try {
       response = await abortable(runtime.fetch(request), combined);
       if (response.status !== 429 && response.status < 500) {
-        body = await readCapped(response, p.maxResponseBytes, what, combined);
+        const body = await readCapped(response, policy.maxResponseBytes ?? 65_536, what, combined);
         return { response, body, sentAt, receivedAt: runtime.now() };
       }
     } catch (error) {
-      const typed = attemptError(error, timeout, signal, what, p.timeoutMs);
-      if (!typed.retryable || typed.code === "response_too_large" || attempt >= p.retries) {
+      // What a failed attempt throws: the caller's abort, the timeout, or the network error. The
+      // cause is a platform network error: it names a host at most, never a header or body.
+      const typed =
+        error instanceof EdgeTokenError
+          ? error
+          : signal?.aborted
+            ? aborted()
+            : timeout.aborted
+              ? new EdgeTokenError(
+                  "timeout",
+                  `${what} did not answer within ${timeoutMs} ms (requestPolicy.timeoutMs).`,
+                )
+              : new EdgeTokenError("upstream_unavailable", `${what} could not be reached.`, {
+                  cause: error,
+                });
+      if (!typed.retryable || typed.code === "response_too_large" || attempt >= retries) {
         throw typed;
       }
-      await backoff(runtime, p, attempt, undefined, signal, what);
+      await pause(attempt, undefined);
       continue;
     }
     // 429 or 5xx: the body is not needed.
     await response.body?.cancel().catch(() => {});
     const status = response.status;
-    const wait = retryAfterMs(response.headers.get("retry-after"), runtime.now());
-    if (status === 429 && (attempt >= p.retries || (wait ?? 0) > p.maxRetryAfterMs)) {
+    const retryAfter = retryAfterMs(response.headers.get("retry-after"), runtime.now());
+    if (attempt >= retries || (retryAfter ?? 0) > (policy.maxRetryAfterMs ?? 30_000)) {
       throw new EdgeTokenError(
-        "rate_limited",
-        `${what} is rate limiting us (HTTP 429)${wait === undefined ? "" : `; retry after ${Math.ceil(wait / 1000)} s`}.`,
-        { status, ...(wait === undefined ? {} : { retryAfterMs: wait }) },
+        status === 429 ? "rate_limited" : "upstream_unavailable",
+        status === 429
+          ? `${what} is rate limiting us (HTTP 429)${retryAfter === undefined ? "" : `; retry after ${Math.ceil(retryAfter / 1000)} s`}.`
+          : `${what} is unavailable (HTTP ${status}) after ${attempt + 1} attempts.`,
+        { status, retryAfterMs: retryAfter },
       );
     }
-    if (status >= 500 && (attempt >= p.retries || (wait ?? 0) > p.maxRetryAfterMs)) {
-      throw new EdgeTokenError(
-        "upstream_unavailable",
-        `${what} is unavailable (HTTP ${status}) after ${attempt + 1} attempts.`,
-        { status, ...(wait === undefined ? {} : { retryAfterMs: wait }) },
-      );
-    }
-    await backoff(runtime, p, attempt, wait, signal, what);
-  }
-}
-
-async function backoff(
-  runtime: Runtime,
-  p: Policy,
-  attempt: number,
-  retryAfter: number | undefined,
-  signal: AbortSignal | undefined,
-  what: string,
-): Promise<void> {
-  // A Retry-After the caller accepted (at most maxRetryAfterMs) is waited for as it is.
-  const delay = retryAfter ?? backoffMs(attempt, p.backoff, runtime.random(), "full");
-  try {
-    await runtime.sleep(delay, signal);
-  } catch {
-    throw new EdgeTokenError("aborted", `The call to ${what} was aborted.`);
+    await pause(attempt, retryAfter);
   }
 }

@@ -42,11 +42,13 @@ function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+// Looked up per call, so a later `globalThis.fetch` replacement (a test spy) is honoured.
+const globalFetch: FetchLike = (input, init) => fetch(input, init);
+
 /** Fills in the platform defaults. */
 export function resolveRuntime(options: RuntimeOptions = {}): Runtime {
   return {
-    // Looked up per call, so a later `globalThis.fetch` replacement (a test spy) is honoured.
-    fetch: options.fetch ?? ((input, init) => fetch(input, init)),
+    fetch: options.fetch ?? globalFetch,
     now: options.now ?? Date.now,
     sleep: options.sleep ?? defaultSleep,
     random: options.random ?? Math.random,

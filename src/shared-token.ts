@@ -48,13 +48,19 @@ export class SharedToken {
   readonly #leaseMs: number;
   readonly #floor: number;
   readonly #backendMs: number;
-  /** Names this source to the lease: random, so two instances never pass for one another. */
-  readonly #holder: string = crypto.randomUUID();
+  /**
+   * Names this source to the lease: random, so two instances never pass for one another. Drawn
+   * when a lease is first asked (a source without one keeps no name: a UUID costs ~500 B here).
+   */
+  #holder: string | undefined;
   /** The value of the last token an API refused: never adopted again from the store. */
   #refused: string | undefined;
   #keyName: Promise<string> | undefined;
-  /** Tokens this instance got from the provider itself: their rotating handles are its own. */
-  readonly #own = new WeakSet<Token>();
+  /**
+   * Tokens with a rotating handle this instance got from the provider itself: those handles are
+   * its own. Made with the first such token (only a rotating handle is ever looked up here).
+   */
+  #own: WeakSet<Token> | undefined;
 
   constructor(provider: Provider, runtime: Runtime, settings: SharedTokenSettings, cache: Cache) {
     this.#provider = provider;
@@ -128,6 +134,7 @@ export class SharedToken {
     let newer = first.newer;
     const lease = this.#lease;
     if (lease === undefined) return this.#obtainAndStore(key, newer, signal, "own");
+    this.#holder ??= crypto.randomUUID();
     const holder = this.#holder;
     const started = this.#runtime.now();
     const report = (outcome: LeaseOutcome): void => {
@@ -249,14 +256,17 @@ export class SharedToken {
     const spendable =
       !rotating ||
       may === "held" ||
-      (may === "own" && newest !== undefined && this.#own.has(newest)) ||
+      (may === "own" && newest !== undefined && this.#own?.has(newest) === true) ||
       (typeof may === "number" && newest !== undefined && newest.obtainedAt >= may);
     const previous = spendable ? newest : undefined;
     let refreshed = false;
     const token = await this.#obtainOrRefresh(previous, now, signal, () => {
       refreshed = true;
     });
-    this.#own.add(token);
+    if (token.refreshToken !== undefined) {
+      this.#own ??= new WeakSet();
+      this.#own.add(token);
+    }
     const left = token.expiresAt - this.#runtime.now();
     if (!(left > this.#floor)) {
       throw new EdgeTokenError(

@@ -71,20 +71,13 @@ const OPTIONS: OptionNames = {
   runtime: { fetch: true, now: true, sleep: true, random: true },
 };
 
-function share(value: number | undefined, fallback: number, name: string): number {
+/** The option's value or its default, when it is a number the rule takes; else a configuration error. */
+function checked(value: number | undefined, fallback: number, name: string, share?: true): number {
   const result = value ?? fallback;
-  if (!(result >= 0 && result < 1)) {
-    throw new EdgeTokenError("configuration", `TokenSourceOptions.${name} must be in [0, 1).`);
-  }
-  return result;
-}
-
-function duration(value: number | undefined, fallback: number, name: string): number {
-  const result = value ?? fallback;
-  if (!(result >= 0 && Number.isFinite(result))) {
+  if (!(result >= 0 && (share ? result < 1 : result < Infinity))) {
     throw new EdgeTokenError(
       "configuration",
-      `TokenSourceOptions.${name} must be a finite number ≥ 0.`,
+      `TokenSourceOptions.${name} must be ${share ? "in [0, 1)" : "a finite number ≥ 0"}.`,
     );
   }
   return result;
@@ -103,23 +96,23 @@ export interface SourceSettings {
 /** Checks the options a user gave (unknown names, out-of-range values) and fills in defaults. */
 export function sourceSettings(options: TokenSourceOptions): SourceSettings {
   checkOptionNames(options, OPTIONS, "createTokenSource() options");
-  const deadline = duration(options.deadlineMs, 10_000, "deadlineMs");
+  const deadline = checked(options.deadlineMs, 10_000, "deadlineMs");
   if (deadline === 0) {
     throw new EdgeTokenError("configuration", "TokenSourceOptions.deadlineMs must be above 0.");
   }
   return {
     refresh: {
-      refreshAhead: share(options.refreshAhead, 0.25, "refreshAhead"),
-      refreshJitter: share(options.refreshJitter, 0.1, "refreshJitter"),
-      minRemainingMs: duration(options.minRemainingMs, 30_000, "minRemainingMs"),
+      refreshAhead: checked(options.refreshAhead, 0.25, "refreshAhead", true),
+      refreshJitter: checked(options.refreshJitter, 0.1, "refreshJitter", true),
+      minRemainingMs: checked(options.minRemainingMs, 30_000, "minRemainingMs"),
     },
-    permanentErrorTtl: duration(options.permanentErrorTtlMs, 30_000, "permanentErrorTtlMs"),
+    permanentErrorTtl: checked(options.permanentErrorTtlMs, 30_000, "permanentErrorTtlMs"),
     backoff: {
-      baseMs: duration(options.backoff?.baseMs, 1_000, "backoff.baseMs"),
-      maxMs: duration(options.backoff?.maxMs, 60_000, "backoff.maxMs"),
+      baseMs: checked(options.backoff?.baseMs, 1_000, "backoff.baseMs"),
+      maxMs: checked(options.backoff?.maxMs, 60_000, "backoff.maxMs"),
     },
-    leaseMs: duration(options.leaseMs, 15_000, "leaseMs"),
-    renewCooldown: duration(options.renewCooldownMs, 1_000, "renewCooldownMs"),
+    leaseMs: checked(options.leaseMs, 15_000, "leaseMs"),
+    renewCooldown: checked(options.renewCooldownMs, 1_000, "renewCooldownMs"),
     deadline,
   };
 }

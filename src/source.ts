@@ -11,7 +11,7 @@ import { abortable } from "./internal/abortable.ts";
 import type { Provider } from "./provider.ts";
 import { type Runtime, resolveRuntime } from "./runtime.ts";
 import { type Backoff, failureWaitMs, type RefreshOptions, refreshPoint } from "./schedule.ts";
-import { SharedToken } from "./shared-token.ts";
+import { type Cache, SharedToken } from "./shared-token.ts";
 import { sourceSettings, type TokenSourceOptions } from "./source-settings.ts";
 import type { Token } from "./token.ts";
 
@@ -80,6 +80,13 @@ function waitFor<T>(
 }
 
 /**
+ * The token source's memory as its shared token reads it: one small object per source with its
+ * methods on a prototype (closures would cost each source ~250 B of heap). Defined inside the
+ * class, below, to reach its private fields.
+ */
+let SourceCache: new (source: TokenSource) => Cache;
+
+/**
  * The object an application holds: one per provider, credential and scope. It serves tokens from
  * memory, then the store, then the provider; makes one provider call at a time however many
  * callers wait; refreshes in the background ahead of expiry; keeps serving a still-valid token
@@ -133,12 +140,26 @@ export class TokenSource {
         // A quarter of the deadline for each store or lease call leaves the provider the rest.
         backendTimeoutMs: this.#deadline / 4,
       },
-      {
-        current: () => this.#entry?.token,
-        adopt: (token) => this.#adopt(token).refreshAt,
-        emit: (event) => this.#emit(event),
-      },
+      new SourceCache(this),
     );
+  }
+
+  static {
+    SourceCache = class {
+      readonly #source: TokenSource;
+      constructor(source: TokenSource) {
+        this.#source = source;
+      }
+      current(): Token | undefined {
+        return this.#source.#entry?.token;
+      }
+      adopt(token: Token): number {
+        return this.#source.#adopt(token).refreshAt;
+      }
+      emit(event: EventBody): void {
+        this.#source.#emit(event);
+      }
+    };
   }
 
   /**

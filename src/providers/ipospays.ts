@@ -10,9 +10,8 @@ import {
 } from "../provider.ts";
 import { type RequestPolicy, type SentRequest, sendRequest } from "../request.ts";
 import type { Token } from "../token.ts";
-import { chooseHost } from "./hosts.ts";
 import { issuedToken } from "./issued-token.ts";
-import { RequestPolicySchema } from "./policy-schema.ts";
+import { checkedNumber, RequestPolicySchema } from "./policy-schema.ts";
 import { providerCodeOf } from "./provider-code.ts";
 import { checkBaseUrl } from "./service-url.ts";
 
@@ -58,22 +57,29 @@ export const IPOSPAYS_HOSTS = {
   api: { sandbox: "https://payment.ipospays.tech", production: "https://payment.ipospays.com" },
 } as const;
 
+// The token hosts apart, so that a bundle without IPOSPAYS_HOSTS does not carry the API hosts.
+// Both environments are published: no environment can be without a host.
+const AUTH_HOSTS = {
+  sandbox: "https://auth.ipospays.tech",
+  production: "https://auth.ipospays.com",
+};
+
 /** iPOSpays takes its token as a `token` header, without `Bearer`. */
 const PLACEMENT: TokenPlacement = { header: "token", prefix: "" };
 
 const SCOPES = ["PaymentTokenization", "Recurring", "BatchReport", "ExternalApi", "CardLookUp"];
+/** The scopes each key level may have: a merchant's are the first three, an ISO's the first four. */
 const LEVEL_SCOPES: Record<IposPaysKeyLevel, readonly string[]> = {
-  merchant: ["PaymentTokenization", "Recurring", "BatchReport"],
-  iso: ["PaymentTokenization", "Recurring", "BatchReport", "ExternalApi"],
+  merchant: SCOPES.slice(0, 3),
+  iso: SCOPES.slice(0, 4),
   agent: ["ExternalApi"],
 };
 const NAME = "iPOSpays";
 
-// Both travel as header values: visible ASCII only, so nothing is mangled or refused in flight.
-const HeaderValue = v.pipe(
-  v.string(),
-  v.regex(/^[\x21-\x7e]+$/, "visible ASCII characters (it travels in a request header)"),
-);
+// Both travel as header values: visible ASCII characters only, so nothing is mangled or refused
+// in flight. The token does too, so the same check keeps one that could not be sent out of the
+// cache.
+const HeaderValue = v.pipe(v.string(), v.regex(/^[\x21-\x7e]+$/));
 
 const OptionsSchema = v.object({
   apiKey: HeaderValue,
@@ -81,7 +87,7 @@ const OptionsSchema = v.object({
   scope: v.picklist(SCOPES),
   environment: v.optional(v.picklist(["sandbox", "production"]), "sandbox"),
   baseUrl: v.optional(v.string()),
-  expiryMinutes: v.optional(v.pipe(v.number(), v.integer())),
+  expiryMinutes: v.optional(checkedNumber(Number.isInteger, "an integer")),
   expiryHeader: v.optional(
     v.picklist(["jwtTokenExpiryMinutes", "TokenExpiryMinutes"]),
     "jwtTokenExpiryMinutes",
@@ -92,76 +98,51 @@ const OptionsSchema = v.object({
 
 type Config = v.InferOutput<typeof OptionsSchema> & { base: string };
 
+// `createdDt` (epoch ms as a string in one guide, a zone-less local date-time in another) is
+// not used, so it is not read either.
 const Success = v.object({
-  responseCode: v.literal("00"),
+  responseCode: v.picklist(["00"]),
   responseMessage: v.optional(v.string()),
-  // Epoch ms as a string in one guide, a zone-less local date-time in another: kept, not used.
-  createdDt: v.optional(v.union([v.string(), v.number()])),
-  token: v.pipe(v.string(), v.nonEmpty()),
+  token: HeaderValue,
 });
 
-const ErrorBody = v.object({ errorCode: v.string(), errorMessage: v.optional(v.unknown()) });
+const ErrorBody = v.object({ errorCode: v.string() });
 
-/** What each documented error code means for us. */
-const ERRORS: Record<string, { code: EdgeTokenErrorCode; message: string }> = {
-  AUTH_ERR_001: { code: "configuration", message: "the apiKey header was missing (AUTH_ERR_001)" },
-  AUTH_ERR_002: {
-    code: "configuration",
-    message: "the secretKey header was missing (AUTH_ERR_002)",
-  },
-  AUTH_ERR_003: { code: "configuration", message: "the scope header was missing (AUTH_ERR_003)" },
-  AUTH_ERR_004: {
-    code: "credentials",
-    message: "the apiKey/secretKey pair was refused (AUTH_ERR_004); check both in the portal",
-  },
-  AUTH_ERR_005: {
-    code: "scope",
-    message: "this key may not have that scope (AUTH_ERR_005); check the key's level",
-  },
-  AUTH_ERR_006: {
-    code: "refresh_rejected",
-    message: "the token was refused for refresh (AUTH_ERR_006)",
-  },
-  AUTH_ERR_007: {
-    code: "refresh_rejected",
-    message: "the token was refused for refresh (AUTH_ERR_007)",
-  },
-  AUTH_ERR_008: {
-    code: "refresh_rejected",
-    message: "the token's signature was refused for refresh (AUTH_ERR_008)",
-  },
-  AUTH_ERR_009: {
-    code: "protocol",
-    message: "the refreshToken header was not accepted (AUTH_ERR_009); this is a bug in edgetoken",
-  },
-  AUTH_ERR_011: { code: "configuration", message: "expiryMinutes is below 30 (AUTH_ERR_011)" },
-  AUTH_ERR_012: { code: "configuration", message: "expiryMinutes is above 1440 (AUTH_ERR_012)" },
+/** What each documented error code means for us: the error's code, and what went wrong. */
+const ERRORS: Record<string, [EdgeTokenErrorCode, string]> = {
+  AUTH_ERR_001: ["configuration", "the apiKey header was missing"],
+  AUTH_ERR_002: ["configuration", "the secretKey header was missing"],
+  AUTH_ERR_003: ["configuration", "the scope header was missing"],
+  AUTH_ERR_004: ["credentials", "the apiKey/secretKey pair was refused; check both in the portal"],
+  AUTH_ERR_005: ["scope", "this key may not have that scope; check the key's level"],
+  AUTH_ERR_006: ["refresh_rejected", "the token was refused for refresh"],
+  AUTH_ERR_007: ["refresh_rejected", "the token was refused for refresh"],
+  AUTH_ERR_008: ["refresh_rejected", "the token's signature was refused for refresh"],
+  AUTH_ERR_009: [
+    "protocol",
+    "the refreshToken header was not accepted; this is a bug in edgetoken",
+  ],
+  AUTH_ERR_011: ["configuration", "expiryMinutes is below 30"],
+  AUTH_ERR_012: ["configuration", "expiryMinutes is above 1440"],
 };
 
 function config(options: IposPaysOptions): Config {
   const parsed = parseConfig(options, OptionsSchema, "ipospays() options");
+  const { expiryMinutes: minutes, keyLevel, scope } = parsed;
   // AUTH_ERR_011 and 012 are answered before anything is sent.
-  if (parsed.expiryMinutes !== undefined && parsed.expiryMinutes < 30) {
-    throw new EdgeTokenError("configuration", `${NAME} expiryMinutes must be at least 30.`, {
-      providerCode: "AUTH_ERR_011",
+  if (minutes !== undefined && !(minutes >= 30 && minutes <= 1440)) {
+    throw new EdgeTokenError("configuration", `${NAME} expiryMinutes must be 30 to 1440 (24 h).`, {
+      providerCode: minutes < 30 ? "AUTH_ERR_011" : "AUTH_ERR_012",
     });
   }
-  if (parsed.expiryMinutes !== undefined && parsed.expiryMinutes > 1440) {
-    throw new EdgeTokenError(
-      "configuration",
-      `${NAME} expiryMinutes must be at most 1440 (24 h).`,
-      {
-        providerCode: "AUTH_ERR_012",
-      },
-    );
-  }
-  if (parsed.keyLevel !== undefined && !LEVEL_SCOPES[parsed.keyLevel].includes(parsed.scope)) {
+  const allowed = keyLevel === undefined ? [scope] : LEVEL_SCOPES[keyLevel];
+  if (!allowed.includes(scope)) {
     throw new EdgeTokenError(
       "scope",
-      `${NAME} ${parsed.keyLevel}-level keys may not ask for ${parsed.scope}: they may have ${LEVEL_SCOPES[parsed.keyLevel].join(", ")}.`,
+      `${NAME} ${keyLevel}-level keys may not ask for ${scope}: they may have ${allowed.join(", ")}.`,
     );
   }
-  const host = chooseHost(NAME, parsed.environment, parsed.baseUrl, IPOSPAYS_HOSTS.auth);
+  const host = parsed.baseUrl ?? AUTH_HOSTS[parsed.environment];
   return { ...parsed, base: checkBaseUrl(NAME, "baseUrl", host) };
 }
 
@@ -193,28 +174,21 @@ function refreshRequest(c: Config, previous: Token): Request {
   });
 }
 
-function providerError(
-  code: string,
-  status: number,
-  endpoint: "generate" | "refresh",
-): EdgeTokenError {
+function providerError(code: string, status: number, what: string): EdgeTokenError {
   const providerCode = providerCodeOf(code);
-  const what = `${NAME} ${endpoint}`;
-  if (providerCode === undefined) {
-    return new EdgeTokenError("invalid_response", `${what} answered with a malformed error code.`, {
+  const known =
+    providerCode !== undefined && Object.hasOwn(ERRORS, providerCode) && ERRORS[providerCode];
+  if (known) {
+    return new EdgeTokenError(known[0], `${what}: ${known[1]} (${providerCode}).`, {
+      providerCode,
       status,
-      retryable: false,
     });
   }
-  const known = Object.hasOwn(ERRORS, providerCode) ? ERRORS[providerCode] : undefined;
-  if (known !== undefined) {
-    return new EdgeTokenError(known.code, `${what}: ${known.message}.`, { providerCode, status });
-  }
-  return new EdgeTokenError("invalid_response", `${what} answered with an undocumented error.`, {
-    providerCode,
-    status,
-    retryable: false,
-  });
+  return new EdgeTokenError(
+    "invalid_response",
+    `${what} answered with ${providerCode === undefined ? "a malformed error code" : "an undocumented error"}.`,
+    { providerCode, status, retryable: false },
+  );
 }
 
 /**
@@ -232,40 +206,34 @@ export function processIposPaysResponse(
 ): Token {
   const status = sent.response.status;
   const what = `${NAME} ${endpoint}`;
+  // 401 (and 403 without JSON) is the refusal of the credentials, or of the token on refresh.
+  const httpError = (refusal: boolean): EdgeTokenError =>
+    new EdgeTokenError(
+      refusal ? (endpoint === "refresh" ? "refresh_rejected" : "credentials") : "invalid_response",
+      `${what} answered HTTP ${status}.`,
+      { status },
+    );
   let json: unknown;
   try {
     json = JSON.parse(sent.body);
   } catch {
-    if (status === 401 || status === 403) {
-      const code = endpoint === "refresh" ? "refresh_rejected" : "credentials";
-      throw new EdgeTokenError(code, `${what} answered HTTP ${status}.`, { status });
-    }
+    if (status === 401 || status === 403) throw httpError(true);
     throw new EdgeTokenError("invalid_response", `${what} did not answer with JSON.`, { status });
   }
   if (typeof json === "object" && json !== null) {
     const record = json as Record<string, unknown>;
     if ("errorCode" in record) {
-      const error = parseValue(json, ErrorBody, what, status);
-      throw providerError(error.errorCode, status, endpoint);
+      throw providerError(parseValue(json, ErrorBody, what, status).errorCode, status, what);
     }
     if (typeof record.responseCode === "string" && record.responseCode !== "00") {
-      throw providerError(record.responseCode, status, endpoint);
+      throw providerError(record.responseCode, status, what);
     }
   }
-  if (status < 200 || status > 299) {
-    const code: EdgeTokenErrorCode =
-      status === 401
-        ? endpoint === "refresh"
-          ? "refresh_rejected"
-          : "credentials"
-        : "invalid_response";
-    throw new EdgeTokenError(code, `${what} answered HTTP ${status}.`, { status });
-  }
-  const body = parseValue(json, Success, what, status);
+  if (status < 200 || status > 299) throw httpError(status === 401);
   return issuedToken(
     sent,
     {
-      value: body.token,
+      value: parseValue(json, Success, what, status).token,
       requireJwt: true,
       scope: requested.scope,
       requestedLifetime: (requested.expiryMinutes ?? 1440) * 60,
@@ -309,6 +277,14 @@ export function ipospays(options: IposPaysOptions): Provider {
   const c = config(options);
   const policy = c.requestPolicy ?? {};
   const requested = { scope: c.scope, expiryMinutes: c.expiryMinutes };
+  const call = async (
+    endpoint: "generate" | "refresh",
+    build: () => Request,
+    { runtime, signal }: ProviderContext,
+  ): Promise<Token> => {
+    const sent = await sendRequest(build, runtime, policy, `${NAME} ${endpoint}`, signal);
+    return processIposPaysResponse(sent, endpoint, requested);
+  };
   return {
     key: {
       provider: "ipospays",
@@ -317,30 +293,12 @@ export function ipospays(options: IposPaysOptions): Provider {
       scope: c.scope,
       endpoint: c.base,
     },
-    async obtain({ runtime, signal }: ProviderContext): Promise<Token> {
-      const sent = await sendRequest(
-        () => generateRequest(c),
-        runtime,
-        policy,
-        `${NAME} generate`,
-        signal,
-      );
-      return processIposPaysResponse(sent, "generate", requested);
-    },
+    obtain: (context) => call("generate", () => generateRequest(c), context),
     canRefresh(previous: Token, now: number): boolean {
       // An expired token is answered AUTH_ERR_007: generate straight away instead.
       return previous.expiresAt > now;
     },
-    async refresh(previous: Token, { runtime, signal }: ProviderContext): Promise<Token> {
-      const sent = await sendRequest(
-        () => refreshRequest(c, previous),
-        runtime,
-        policy,
-        `${NAME} refresh`,
-        signal,
-      );
-      return processIposPaysResponse(sent, "refresh", requested);
-    },
+    refresh: (previous, context) => call("refresh", () => refreshRequest(c, previous), context),
     placement: PLACEMENT,
     apply(request: Request, token: Token): Request {
       return attachToken(request, token, PLACEMENT);

@@ -7,8 +7,19 @@ import type { Token } from "../token.ts";
 import { basicAuthorization } from "./basic-auth.ts";
 import { issuedToken } from "./issued-token.ts";
 import { RequestPolicySchema } from "./policy-schema.ts";
-import { providerCodeOf } from "./provider-code.ts";
 import { checkBaseUrl } from "./service-url.ts";
+
+/**
+ * An OAuth 2.0 `error` (RFC 6749 §5.2, §11.4): registered codes are lower-case words joined by
+ * `_`. Stricter than the code of other providers (`provider-code.ts`), because a bare client secret echoed back would pass
+ * for a short token; it cannot pass for `invalid_client`.
+ */
+const OAuthCode = v.pipe(v.string(), v.regex(/^[a-z]{1,32}(?:_[a-z]{1,32}){0,4}$/));
+
+/** An OAuth `error` when it is a registered-style code; `undefined` (dropped) otherwise. */
+function oauthCodeOf(value: unknown): string | undefined {
+  return v.safeParse(OAuthCode, value).success ? (value as string) : undefined;
+}
 
 /** Options of {@link oauth2ClientCredentials}. */
 export interface OAuth2ClientCredentialsOptions {
@@ -151,7 +162,7 @@ export function processOAuth2TokenResponse(
 ): Token {
   const status = sent.response.status;
   if (status < 200 || status > 299) {
-    const providerCode = providerCodeOf(peekJson(sent.body, ErrorResponse)?.error, "oauth");
+    const providerCode = oauthCodeOf(peekJson(sent.body, ErrorResponse)?.error);
     const code: EdgeTokenErrorCode =
       (providerCode !== undefined && Object.hasOwn(ERROR_CODES, providerCode)
         ? ERROR_CODES[providerCode]

@@ -8,17 +8,7 @@ import * as v from "valibot";
  */
 const ProviderCode = v.pipe(v.string(), v.regex(/^[\w.:-]{1,64}$/));
 
-/**
- * An OAuth 2.0 `error` (RFC 6749 §5.2, §11.4): registered codes are lower-case words joined by
- * `_`. Stricter than {@link ProviderCode}, because a bare client secret echoed back would pass
- * for a short token; it cannot pass for `invalid_client`.
- */
-const OAuthCode = v.pipe(v.string(), v.regex(/^[a-z]{1,32}(?:_[a-z]{1,32}){0,4}$/));
-
 /** The provider's code when it has the shape of one; `undefined` (dropped) otherwise. */
-export function providerCodeOf(
-  value: unknown,
-  shape: "token" | "oauth" = "token",
-): string | undefined {
-  return v.is(shape === "oauth" ? OAuthCode : ProviderCode, value) ? (value as string) : undefined;
+export function providerCodeOf(value: unknown): string | undefined {
+  return v.safeParse(ProviderCode, value).success ? (value as string) : undefined;
 }
