@@ -1,10 +1,11 @@
 // `npm run test:runtimes`: the packed package, installed in a fresh folder, runs the one smoke
-// scenario under Node 22, Deno, Bun and headless Chromium; then the Deno KV store's tests run
-// under Deno; then the packed `edgetoken` executable (cli.mjs) and every examples/ project
+// scenario under Node 22, Deno, Bun and headless Chromium; then the Deno KV store's and lease's
+// tests run under Deno; then the packed `edgetoken` executable (cli.mjs) and every examples/ project
 // against the emulator (examples.mjs). One line each — `runtime <name>: pass`, `cli: pass`,
 // `example <name>: pass`, or `: fail` and the reason below; the exit code is non-zero when any
 // failed. Everything listens on 127.0.0.1 and is closed.
 import { rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { run } from "./child.mjs";
@@ -74,8 +75,10 @@ const RUNTIMES = [
           "test",
           "--unstable-kv",
           "--no-prompt",
-          `--allow-read=${root}`,
+          `--allow-read=${root},${tmpdir()}`,
+          `--allow-write=${tmpdir()}`, // the database file several handles share
           join("test", "runtimes", "deno-kv.test.ts"),
+          join("test", "runtimes", "deno-kv-lease.test.ts"),
         ],
         { cwd: root, timeoutMs: 120_000 },
       ),
