@@ -92,8 +92,9 @@ export function countedEmulator(now: () => number): Counted {
           // Not JSON: the emulator answers it.
         }
       }
-      const response = await emulator.fetch(request);
+      // Counted as it arrives: a call whose caller dies before the answer is a call all the same.
       if (AUTH_PATHS.has(path)) auth.set(path, (auth.get(path) ?? 0) + 1);
+      const response = await emulator.fetch(request);
       if (path === REFRESH && response.status === 401) counted.refreshRefused += 1;
       return response;
     },

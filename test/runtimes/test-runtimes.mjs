@@ -1,10 +1,10 @@
 // `npm run test:runtimes`: the packed package, installed in a fresh folder, runs the one smoke
-// scenario under Node 22, Deno, Bun and headless Chromium; then the Deno KV store's and lease's
-// tests run under Deno; then the packed `edgetoken` executable (cli.mjs) and every examples/ project
+// scenario under Node 22, Deno, Bun and headless Chromium; then the Deno KV store's tests run
+// under Deno; then the packed `edgetoken` executable (cli.mjs) and every examples/ project
 // against the emulator (examples.mjs). One line each — `runtime <name>: pass`, `cli: pass`,
 // `example <name>: pass`, or `: fail` and the reason below; the exit code is non-zero when any
 // failed. Everything listens on 127.0.0.1 and is closed.
-import { rm } from "node:fs/promises";
+import { realpath, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -82,6 +82,28 @@ const RUNTIMES = [
         ],
         { cwd: root, timeoutMs: 120_000 },
       ),
+  ],
+  [
+    "deno-kv-fleet",
+    async () => {
+      // The Deno KV store and lease in several Deno processes sharing one database file (the
+      // test spawns them), against the TypeScript source; an emulator on 127.0.0.1.
+      const deno = await realpath(bin("deno"));
+      await exitsCleanly(
+        deno,
+        [
+          "test",
+          "--unstable-kv",
+          "--no-prompt",
+          `--allow-read=${root},${tmpdir()}`,
+          `--allow-write=${tmpdir()}`,
+          "--allow-net=127.0.0.1",
+          `--allow-run=${deno}`,
+          join("test", "runtimes", "deno-kv-fleet.test.ts"),
+        ],
+        { cwd: root, timeoutMs: 180_000 },
+      );
+    },
   ],
 ];
 
