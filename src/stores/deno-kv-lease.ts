@@ -14,7 +14,7 @@ export interface DenoKvLeaseOptions {
 
 /** Who holds a key's lease, and until when (epoch ms, the holder's clock). */
 const LeaseRecordSchema = v.object({
-  holder: v.pipe(v.string(), v.nonEmpty(), v.maxLength(128)),
+  holder: v.string(),
   until: v.pipe(v.number(), v.finite()),
 });
 
@@ -80,6 +80,10 @@ export function createDenoKvLease(
 
   return {
     async acquire(key, holder, now, until) {
+      // A record this lease could not read back would hold nobody off.
+      if (!Number.isFinite(now) || !Number.isFinite(until)) {
+        throw new TypeError("The lease's now and until must be finite epoch milliseconds.");
+      }
       const name = leaseKey(key);
       for (let race = 0; race < RACES; race++) {
         const [lease, settled] = await Promise.all([

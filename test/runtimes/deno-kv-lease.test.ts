@@ -142,7 +142,7 @@ Deno.test("the settled time reaches the next holder with its acquire, and only m
 Deno.test("values the lease did not write hold nothing and tell nothing", () =>
   withKv(async (kv) => {
     const lease = createDenoKvLease(kv);
-    for (const junk of ["a string", { holder: "x", until: "later" }, { holder: "", until: 1e15 }]) {
+    for (const junk of ["a string", { holder: "x", until: "later" }, { holder: 5, until: 1e15 }]) {
       await kv.set(leaseKey("k"), junk);
       await kv.set(settledKey("k"), "12");
       equal(await lease.acquire("k", "a", T0, T0 + 10_000), true, `over ${JSON.stringify(junk)}`);
@@ -158,6 +158,26 @@ Deno.test("values the lease did not write hold nothing and tell nothing", () =>
       "a",
       "",
     );
+  }));
+
+Deno.test("any holder name holds the lease; a time that is not finite is refused", () =>
+  withKv(async (kv) => {
+    const lease = createDenoKvLease(kv);
+    for (const holder of ["", "x".repeat(1_000)]) {
+      equal(await lease.acquire(holder, holder, T0, T0 + 10_000), true, `${holder.length} chars`);
+      equal(await lease.acquire(holder, "other", T0, T0 + 10_000), false, "another, meanwhile");
+    }
+    for (const [now, until] of [
+      [Number.NaN, T0],
+      [T0, Number.POSITIVE_INFINITY],
+    ]) {
+      const outcome = await lease.acquire("k", "a", now as number, until as number).then(
+        () => "resolved",
+        (error: unknown) => (error instanceof TypeError ? "TypeError" : String(error)),
+      );
+      equal(outcome, "TypeError", `now ${now}, until ${until}`);
+    }
+    equal((await kv.get(leaseKey("k"))).versionstamp, null, "nothing written");
   }));
 
 Deno.test("a Deno KV that answers something unexpected is an error, never a lease", async () => {
