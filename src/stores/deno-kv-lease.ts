@@ -78,6 +78,23 @@ export function createDenoKvLease(
     }
   };
 
+  /** Compare-and-delete: the lease goes only while it is still the one `holder` wrote. */
+  const giveBack = async (name: string[], holder: string, stamp?: string): Promise<void> => {
+    let versionstamp = stamp;
+    if (versionstamp === undefined) {
+      // Taken through another lease object on this database: delete it only if it is ours.
+      const entry = await retrying(() => readEntry(kv, name));
+      const current = v.safeParse(LeaseRecordSchema, entry.value);
+      if (!current.success || current.output.holder !== holder || entry.versionstamp === null) {
+        return;
+      }
+      versionstamp = entry.versionstamp;
+    }
+    const checked = { key: name, versionstamp };
+    // `null` (a failed check): the lease lapsed and another holder has it now. It stays.
+    await retrying(() => commit(kv.atomic().check(checked).delete(name)));
+  };
+
   return {
     async acquire(key, holder, now, until) {
       // A record this lease could not read back would hold nobody off.
@@ -111,24 +128,15 @@ export function createDenoKvLease(
       return false;
     },
     async release(key, holder, settled) {
-      // The settled time first: the next holder, once it has the lease, must find it.
-      if (settled !== undefined && Number.isFinite(settled)) await settle(key, settled);
       const name = leaseKey(key);
-      const mine = written.get(writtenKey(key, holder));
+      const versionstamp = written.get(writtenKey(key, holder));
       written.delete(writtenKey(key, holder));
-      let versionstamp = mine;
-      if (versionstamp === undefined) {
-        // Taken through another lease object on this database: delete it only if it is ours.
-        const entry = await retrying(() => readEntry(kv, name));
-        const current = v.safeParse(LeaseRecordSchema, entry.value);
-        if (!current.success || current.output.holder !== holder || entry.versionstamp === null) {
-          return;
-        }
-        versionstamp = entry.versionstamp;
+      try {
+        // The settled time first: the next holder, once it has the lease, must find it.
+        if (settled !== undefined && Number.isFinite(settled)) await settle(key, settled);
+      } finally {
+        await giveBack(name, holder, versionstamp);
       }
-      const checked = { key: name, versionstamp };
-      // `null` (a failed check): the lease lapsed and another holder has it now. It stays.
-      await retrying(() => commit(kv.atomic().check(checked).delete(name)));
     },
     async settled(key) {
       return settledSeen.get(key);

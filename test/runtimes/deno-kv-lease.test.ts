@@ -122,6 +122,47 @@ Deno.test("release is compare-and-delete: a holder whose lease lapsed never rele
     equal(await lease.acquire("k", "fourth", T0 + 3_000, T0 + 18_000), true, "free");
   }));
 
+Deno.test("a settled time that cannot be written does not keep the lease held", () =>
+  withKv(async (kv) => {
+    // The real database, except that any write of a settled time fails.
+    const failing: DenoKvAtomicLike = {
+      get: (key, options) => kv.get(key, options),
+      set: (key, value, options) => kv.set(key, value, options),
+      delete: (key) => kv.delete(key),
+      atomic() {
+        const inner = kv.atomic();
+        let settling = false;
+        const operation = {
+          check(...checks: { key: readonly string[]; versionstamp: string | null }[]) {
+            inner.check(...checks);
+            return operation;
+          },
+          set(key: readonly string[], value: unknown, options?: { expireIn?: number }) {
+            settling ||= key.includes("settled");
+            inner.set(key, value, options);
+            return operation;
+          },
+          delete(key: readonly string[]) {
+            inner.delete(key);
+            return operation;
+          },
+          commit: () =>
+            settling ? Promise.reject(new TypeError("database is locked")) : inner.commit(),
+        };
+        return operation;
+      },
+    };
+    const lease = createDenoKvLease(failing);
+    equal(await lease.acquire("k", "a", T0, T0 + 10_000), true, "a");
+    const released = await lease.release("k", "a", T0 + 1).then(
+      () => "resolved",
+      () => "rejected",
+    );
+    equal(released, "rejected", "the release, its settled time unwritten");
+    equal((await kv.get(leaseKey("k"))).versionstamp, null, "the lease, given back all the same");
+    equal(await lease.acquire("k", "b", T0 + 1, T0 + 10_001), true, "b, at once");
+  }));
+
 Deno.test("the settled time reaches the next holder with its acquire, and only moves forward", () =>
   withKv(async (kv) => {
     const lease = createDenoKvLease(kv);
