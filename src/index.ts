@@ -66,9 +66,14 @@ export {
 export type { TokenStore } from "./store.ts";
 export {
   createDenoKvNamespace,
+  createDenoKvStore,
+  type DenoKvAtomicLike,
+  type DenoKvAtomicOperationLike,
   type DenoKvLike,
   type DenoKvNamespaceOptions,
+  type DenoKvStoreOptions,
 } from "./stores/deno-kv.ts";
+export { createDenoKvLease, type DenoKvLeaseOptions } from "./stores/deno-kv-lease.ts";
 export {
   createDurableObjectLease,
   type DurableObjectNamespaceLike,

@@ -188,6 +188,10 @@ export async function runExamples({ root, folder, bin }, report) {
         ),
     ],
     ["deno/main.ts (deno)", () => denoExample(bin("deno"), examples, env)],
+    [
+      "deno/deploy.ts (deno, two processes)",
+      () => denoDeployExample(bin("deno"), examples, env, { reset, calls }),
+    ],
     ["workers-kv (wrangler dev)", () => workersExample(bin("wrangler"), examples, EMULATOR, calls)],
   ];
   try {
@@ -242,6 +246,63 @@ async function denoExample(deno, examples, env) {
     const second = exited("deno run main.ts, again", await run(deno, args, options));
     check(plain(second.stdout).includes("token from the store"), `not adopted:\n${second.output}`);
     check(/^200 .*created/m.test(plain(second.stdout)), second.output);
+  } finally {
+    await rm(denoDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Two processes of the Deno Deploy example, one Deno KV database (the same script, the same
+ * Deno folder: `Deno.openKv()` opens one file), asked for pay-ins at the same moment, cold:
+ * every one is paid, and PaymentsGate issues one token — the lease's holder's — for both.
+ *
+ * @param {string} deno
+ * @param {string} examples
+ * @param {NodeJS.ProcessEnv} env
+ * @param {{ reset: () => Promise<unknown>, calls: () => Promise<Record<string, number>> }} emulator
+ */
+async function denoDeployExample(deno, examples, env, { reset, calls }) {
+  const denoDir = await mkdtemp(join(tmpdir(), "edgetoken-deno-"));
+  try {
+    const args = [
+      "run",
+      "--check",
+      "--unstable-kv",
+      "--no-config", // the folder's node_modules, not this repository's deno.json
+      "--node-modules-dir=manual",
+      "--no-lock",
+      "--no-prompt",
+      "--allow-net=127.0.0.1",
+      "--allow-env",
+      `--allow-read=${join(examples, "..")},${denoDir}`,
+      `--allow-write=${denoDir}`,
+      "deno/deploy.ts",
+    ];
+    const options = { cwd: examples, env: { ...env, DENO_DIR: denoDir }, timeoutMs: 120_000 };
+    await reset();
+    await serving(deno, args, options, (first) =>
+      serving(deno, args, options, async (second) => {
+        const pay = (/** @type {string} */ origin, /** @type {number} */ amount) =>
+          answer(`${origin}/payin`, { method: "POST", body: JSON.stringify({ amount }) });
+        const paid = await Promise.all([
+          pay(first, 1250),
+          pay(second, 990),
+          pay(first, 500),
+          pay(second, 700),
+        ]);
+        for (const { status, text } of paid) {
+          check(status === 200 && JSON.parse(text).status === "created", `${status} ${text}`);
+        }
+        const refused = await pay(first, -5);
+        check(refused.status === 400, `a negative amount answered ${refused.status}`);
+        const counted = await calls();
+        check(
+          counted["POST /paymentsgate/auth/token"] === 1 &&
+            counted["POST /paymentsgate/auth/token/refresh"] === undefined,
+          `two processes, four pay-ins, one token: ${JSON.stringify(counted)}`,
+        );
+      }),
+    );
   } finally {
     await rm(denoDir, { recursive: true, force: true });
   }

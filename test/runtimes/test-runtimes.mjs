@@ -4,7 +4,8 @@
 // against the emulator (examples.mjs). One line each — `runtime <name>: pass`, `cli: pass`,
 // `example <name>: pass`, or `: fail` and the reason below; the exit code is non-zero when any
 // failed. Everything listens on 127.0.0.1 and is closed.
-import { rm } from "node:fs/promises";
+import { realpath, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { run } from "./child.mjs";
@@ -74,11 +75,35 @@ const RUNTIMES = [
           "test",
           "--unstable-kv",
           "--no-prompt",
-          `--allow-read=${root}`,
+          `--allow-read=${root},${tmpdir()}`,
+          `--allow-write=${tmpdir()}`, // the database file several handles share
           join("test", "runtimes", "deno-kv.test.ts"),
+          join("test", "runtimes", "deno-kv-lease.test.ts"),
         ],
         { cwd: root, timeoutMs: 120_000 },
       ),
+  ],
+  [
+    "deno-kv-fleet",
+    async () => {
+      // The Deno KV store and lease in several Deno processes sharing one database file (the
+      // test spawns them), against the TypeScript source; an emulator on 127.0.0.1.
+      const deno = await realpath(bin("deno"));
+      await exitsCleanly(
+        deno,
+        [
+          "test",
+          "--unstable-kv",
+          "--no-prompt",
+          `--allow-read=${root},${tmpdir()}`,
+          `--allow-write=${tmpdir()}`,
+          "--allow-net=127.0.0.1",
+          `--allow-run=${deno}`,
+          join("test", "runtimes", "deno-kv-fleet.test.ts"),
+        ],
+        { cwd: root, timeoutMs: 180_000 },
+      );
+    },
   ],
 ];
 
