@@ -34,6 +34,8 @@ export interface BroadcastStoreOptions {
 
 /** A {@link TokenStore} shared by the tabs of one origin, which each keep their copy in memory. */
 export interface BroadcastStore extends TokenStore {
+  /** Deletes `key` in every tab whose copy is still the token `value`. */
+  deleteIf(key: string, value: string): Promise<void>;
   /** Stops listening: this tab's copy stays, but it neither tells nor hears the others. */
   close(): void;
 }

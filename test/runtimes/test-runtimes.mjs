@@ -71,7 +71,7 @@ const RUNTIMES = [
     "chromium-tabs",
     async (folder) => {
       const figures = await checkTabs({ executablePath: await findChromium(), folder });
-      // The figures, indented under the line that says pass.
+      // The figures, indented, on stderr above the line that says pass.
       for (const line of figures) console.error(`    ${line}`);
     },
   ],
