@@ -6,9 +6,11 @@ import type { BroadcastChannelLike } from "./broadcast.ts";
 export interface LockManagerLike {
   request(
     name: string,
-    options: { ifAvailable?: boolean; steal?: boolean; signal?: AbortSignal },
-    callback: (lock: unknown) => Promise<void> | void,
+    options: { ifAvailable?: boolean; steal?: boolean },
+    callback: (lock: unknown) => Promise<unknown> | unknown,
   ): Promise<unknown>;
+  /** Which contexts hold which locks: a lock is taken from a holder only if it still holds it. */
+  query?(): Promise<unknown>;
 }
 
 /** Options of {@link createWebLocksLease}. */
@@ -38,6 +40,11 @@ const Holding = v.variant("t", [
   v.object({ t: v.literal("edgetoken.freed"), name: v.pipe(v.string(), v.maxLength(1100)) }),
 ]);
 
+/** What `navigator.locks.query()` answers, as far as the lease reads it. */
+const Snapshot = v.object({
+  held: v.array(v.object({ name: v.string(), clientId: v.optional(v.string()) })),
+});
+
 function defaultLocks(): LockManagerLike | undefined {
   const locks = (globalThis as { navigator?: { locks?: LockManagerLike } }).navigator?.locks;
   return typeof locks?.request === "function" ? locks : undefined;
@@ -54,8 +61,8 @@ function openChannel(name: string): BroadcastChannelLike | undefined {
  * key's lock asks for the token while the others wait for it in the shared store
  * ({@link createBroadcastStore}), so three tabs make one token request per renewal, not three.
  * The browser releases a lock when its tab closes or crashes, so a tab closed mid-refresh holds
- * nobody up; a holder that no longer runs (a frozen or hung tab) is taken over `graceMs` after
- * its lease ran out; and the token source itself stops waiting after `leaseMs`.
+ * nobody up; a holder that no longer runs (a hung or paused tab) is taken over `graceMs` after
+ * its lease ran out, by one tab; and the token source itself stops waiting after `leaseMs`.
  *
  * `undefined` where there is no `navigator.locks` (an old browser, or a page that is not a
  * secure context — `http://` other than localhost): each tab then refreshes for itself (single
@@ -83,13 +90,14 @@ export function createWebLocksLease(options: WebLocksLeaseOptions = {}): TokenLe
    * one, or — for a lock taken before this tab heard anything — when this tab first found it
    * taken plus the lease's length.
    */
-  const others = new Map<string, number>();
+  const others = new Map<string, { until: number; client?: string | undefined }>();
 
   channel?.addEventListener("message", (event) => {
     const parsed = v.safeParse(Holding, event.data);
     if (!parsed.success) return;
-    if (parsed.output.t === "edgetoken.held") others.set(parsed.output.name, parsed.output.until);
-    else others.delete(parsed.output.name);
+    if (parsed.output.t === "edgetoken.held") {
+      others.set(parsed.output.name, { until: parsed.output.until });
+    } else others.delete(parsed.output.name);
   });
   const tell = (message: v.InferOutput<typeof Holding>): void => {
     try {
@@ -108,7 +116,7 @@ export function createWebLocksLease(options: WebLocksLeaseOptions = {}): TokenLe
         (lock) => {
           if (lock === null) {
             resolve(false);
-            return;
+            return undefined;
           }
           return new Promise<void>((done) => {
             // The lease runs out even if the holder never gives it back.
@@ -141,6 +149,31 @@ export function createWebLocksLease(options: WebLocksLeaseOptions = {}): TokenLe
       });
     });
 
+  /** The context that holds `name` now, by the browser's own account. */
+  const holderOf = async (name: string): Promise<string | undefined> => {
+    const snapshot = v.safeParse(Snapshot, await locks.query?.());
+    if (!snapshot.success) return undefined;
+    return snapshot.output.held.find((lock) => lock.name === name)?.clientId;
+  };
+
+  /**
+   * Takes the lock from `overdue`, the holder that ran out, under a second lock and only if it
+   * still holds it: two tabs that both find it overdue must not both take it (the second would
+   * take it from the first, and both would ask for a token).
+   */
+  const takeOver = async (
+    name: string,
+    holder: string,
+    ms: number,
+    overdue: string,
+  ): Promise<boolean> => {
+    const outcome = await locks.request(`${name}:takeover`, { ifAvailable: true }, async (lock) => {
+      if (lock === null || (await holderOf(name)) !== overdue) return false;
+      return take(name, holder, ms, true);
+    });
+    return outcome === true;
+  };
+
   return {
     async acquire(key, holder, now, until) {
       const name = prefix + key;
@@ -150,13 +183,21 @@ export function createWebLocksLease(options: WebLocksLeaseOptions = {}): TokenLe
       if (await take(name, holder, ms, false)) return true;
       const wall = Date.now();
       const known = others.get(name);
+      const client = await holderOf(name).catch(() => undefined);
       if (known === undefined) {
-        others.set(name, wall + ms);
+        // Taken before this tab heard of it: no later than now, for no longer than our lease.
+        others.set(name, { until: wall + ms, client });
         return false;
       }
-      if (wall < known + graceMs) return false;
-      // Its holder said it would be done by now and has not let go: it no longer runs.
-      return take(name, holder, ms, true);
+      if (known.client === undefined) {
+        // Who announced that lease: the holder as we find it now (not taken from it yet).
+        known.client = client;
+        return false;
+      }
+      // Overdue, and still the same holder: it no longer runs. Another holder now (one that
+      // just took the lock over, say) has a lease of its own.
+      if (wall < known.until + graceMs || client !== known.client) return false;
+      return takeOver(name, holder, ms, known.client);
     },
     async release(key, holder) {
       const name = prefix + key;

@@ -409,6 +409,25 @@ async function withLocks(browser, folder, page, figures) {
       `never expired: ${server.calls()} API calls, 0 refused; least life handed out ${least} ms`,
     );
     check(problems.length === 0, problems.join("\n"));
+  } catch (error) {
+    // What each tab's source reported (names and numbers only) and when each session request came.
+    const lines = [error instanceof Error ? error.message : String(error)];
+    lines.push(
+      `sessions: ${server.sessions.map((entry) => `${entry.tab}@${entry.at % 100_000}`).join(" ")}`,
+    );
+    for (const page of context.pages()) {
+      const events = await Promise.race([
+        page.evaluate(() => /** @type {any} */ (window).tab.events.slice(-40)).catch(() => []),
+        sleep(2_000).then(() => ["(no answer)"]),
+      ]);
+      const name = new URL(page.url()).searchParams.get("tab");
+      const shown = events.map(
+        (/** @type {any} */ e) =>
+          `${e.type}${e.outcome ? `:${e.outcome}` : ""}${e.from ? `:${e.from}` : ""}@${e.at % 100_000}`,
+      );
+      lines.push(`tab ${name}: ${shown.join(" ")}`);
+    }
+    throw new Error(lines.join("\n"));
   } finally {
     await context.close().catch(() => {});
     await server.close();
