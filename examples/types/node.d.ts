@@ -5,6 +5,10 @@
  * real runtimes, which is what keeps these few lines honest.
  */
 declare const process: { env: Record<string, string | undefined> };
+interface ImportMeta {
+  /** This module's file: URL (Node, Deno and Bun all have it). */
+  readonly url: string;
+}
 
 declare module "node:http" {
   interface IncomingMessage extends AsyncIterable<Uint8Array> {
@@ -22,4 +26,8 @@ declare module "node:http" {
   export function createServer(
     handler: (request: IncomingMessage, response: ServerResponse) => void | Promise<void>,
   ): Server;
+}
+
+declare module "node:fs/promises" {
+  export function readFile(path: URL): Promise<Uint8Array>;
 }

@@ -2,12 +2,15 @@
 // was installed, pointed at the emulator — itself served by examples/emulator/serve.mjs from
 // the package — and run under Node, Bun, Deno and `wrangler dev`. Each check throws with the
 // reason. Everything listens on 127.0.0.1, on ports the system hands out, and is stopped.
-import { cp, mkdtemp, rm } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stripVTControlCharacters } from "node:util";
+import { chromium } from "playwright-core";
+import { embeddedDevVars } from "../../scripts/embedded-default.ts";
 import { run, startServer } from "./child.mjs";
+import { CHROMIUM_ARGS, findChromium } from "./chromium.mjs";
 
 const SERVER_TIMEOUT_MS = 60_000;
 /** wrangler dev builds the Worker and starts workerd: slower on a busy two-core machine. */
@@ -193,6 +196,18 @@ export async function runExamples({ root, folder, bin }, report) {
       () => denoDeployExample(bin("deno"), examples, env, { reset, calls }),
     ],
     ["workers-kv (wrangler dev)", () => workersExample(bin("wrangler"), examples, EMULATOR, calls)],
+    [
+      "browser (chromium, the broker under wrangler dev)",
+      () =>
+        browserExample({
+          root,
+          wrangler: bin("wrangler"),
+          examples,
+          emulator: EMULATOR,
+          env,
+          calls,
+        }),
+    ],
   ];
   try {
     await emulator.ready;
@@ -364,4 +379,146 @@ async function workersExample(wrangler, examples, emulator, calls) {
   } finally {
     server.stop();
   }
+}
+
+/**
+ * The broker from this repository under `wrangler dev` (it is not in the package: it is
+ * deployed, not installed), pointed at this run's emulator, with the embedded default's
+ * credentials from an env file of its own and state in a temporary folder.
+ *
+ * @param {string} root
+ * @param {string} wrangler
+ * @param {string} emulator
+ * @param {(origin: string) => Promise<void>} use
+ */
+async function withBroker(root, wrangler, emulator, use) {
+  const scratch = await mkdtemp(join(tmpdir(), "edgetoken-broker-"));
+  const port = await freePort();
+  const inspector = await freePort();
+  const origin = `http://127.0.0.1:${port}`;
+  await writeFile(join(scratch, "env"), embeddedDevVars());
+  await mkdir(join(scratch, "assets")); // no demo page here: the broker's endpoints only
+  const vars = {
+    ISSUER: origin,
+    IPOSPAYS_BASE_URL: `${emulator}/ipospays`,
+    IPOSPAYS_API_BASE_URL: `${emulator}/ipospays`,
+    PAYMENTSGATE_BASE_URL: `${emulator}/paymentsgate`,
+    PAPAYA_BASE_URL: `${emulator}/papaya`,
+  };
+  const server = startServer(
+    wrangler,
+    [
+      "dev",
+      "-c",
+      join(root, "wrangler.toml"),
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--inspector-port",
+      String(inspector),
+      "--persist-to",
+      join(scratch, "state"),
+      "--env-file",
+      join(scratch, "env"),
+      "--assets",
+      join(scratch, "assets"),
+      ...Object.entries(vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
+    ],
+    {
+      cwd: root,
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "1" },
+      ready: /Ready on http/,
+      timeoutMs: WRANGLER_TIMEOUT_MS,
+    },
+  );
+  try {
+    await server.ready;
+    await use(origin);
+  } catch (error) {
+    const text = error instanceof Error ? error.message : String(error);
+    throw new Error(`${text}\n--- the broker (wrangler dev) ---\n${server.output().slice(-3000)}`);
+  } finally {
+    server.stop();
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+/**
+ * examples/browser: its backend (Node) in front of the broker, its page in three Chromium tabs
+ * of one origin. The tabs share one page token (one request to the backend's session endpoint
+ * between them), each pays through the broker's proxy, and an amount of 0 is refused on the
+ * page without a request.
+ *
+ * @param {{ root: string, wrangler: string, examples: string, emulator: string, env: NodeJS.ProcessEnv, calls: () => Promise<Record<string, number>> }} options
+ */
+async function browserExample({ root, wrangler, examples, emulator, env, calls }) {
+  const executablePath = await findChromium();
+  await withBroker(root, wrangler, emulator, (brokerUrl) =>
+    serving(
+      process.execPath,
+      ["browser/backend.mjs"],
+      { cwd: examples, env: { ...env, BROKER_URL: brokerUrl } },
+      async (origin) => {
+        const before = (await calls())["POST /ipospays/api/v3/iposTransact"] ?? 0;
+        const browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
+        /** @type {string[]} */
+        const problems = [];
+        let sessions = 0;
+        try {
+          const context = await browser.newContext();
+          const tabs = [];
+          for (let i = 0; i < 3; i++) {
+            const page = await context.newPage();
+            page.setDefaultTimeout(30_000);
+            page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+            page.on("console", (message) => {
+              if (message.type() === "error") problems.push(`console: ${message.text()}`);
+            });
+            page.on("response", (response) => {
+              if (response.status() >= 400)
+                problems.push(`HTTP ${response.status()}: ${response.url()}`);
+            });
+            page.on("request", (request) => {
+              if (!request.url().startsWith(`${origin}/`))
+                problems.push(`left the backend: ${request.url()}`);
+              if (new URL(request.url()).pathname === "/checkout/token") sessions += 1;
+            });
+            await page.goto(`${origin}/`);
+            tabs.push(page);
+          }
+          for (const page of tabs) {
+            await page.waitForFunction(() =>
+              /s left/.test(document.getElementById("token")?.textContent ?? ""),
+            );
+          }
+          check(
+            sessions === 1,
+            `three tabs made ${sessions} requests to /checkout/token, expected 1`,
+          );
+          for (const [i, page] of tabs.entries()) {
+            const amount = 1000 + i;
+            await page.fill("#amount", String(amount));
+            await page.click("#submit");
+            await page.waitForSelector('#result[data-state="ok"]');
+            const text = (await page.textContent("#result")) ?? "";
+            check(text.includes(`Successful: ${amount} cents`), `tab ${i + 1} paid: ${text}`);
+          }
+          const first = /** @type {import("playwright-core").Page} */ (tabs[0]);
+          await first.fill("#amount", "0");
+          await first.click("#submit");
+          await first.waitForSelector('#result[data-state="error"]');
+          const paid = ((await calls())["POST /ipospays/api/v3/iposTransact"] ?? 0) - before;
+          check(paid === 3, `three payments reached the emulator ${paid} times`);
+          check(sessions === 1, `${sessions} requests to /checkout/token after paying, expected 1`);
+          check(problems.length === 0, problems.join("\n"));
+        } catch (error) {
+          const text = error instanceof Error ? error.message : String(error);
+          throw new Error([text, ...problems].join("\n"));
+        } finally {
+          await browser.close();
+        }
+      },
+    ),
+  );
 }

@@ -3,6 +3,7 @@
 // was installed (Node, Deno and Bun resolve node_modules; Chromium gets an import map).
 import { createTokenSource, ipospays } from "edgetoken";
 import { readBrokerRefusal } from "edgetoken/broker";
+import { createBroadcastStore, createWebLocksLease } from "edgetoken/browser";
 import { createEmulator } from "edgetoken/emulator";
 import { createRedisStore, fromUpstash } from "edgetoken/redis";
 
@@ -144,5 +145,22 @@ export async function smoke() {
   await store.set("smoke", second);
   const back = await store.get("smoke");
   check(back?.value === second.value, "edgetoken/redis did not give the stored token back");
-  return `generate 1, refresh 1, Transact 2 (200, 200); 401 in backoff renewed; silent provider: timeout in ${took} ms; broker refusal read; redis store round trip`;
+  // edgetoken/browser loads everywhere: its store keeps a token (on a BroadcastChannel where the
+  // runtime has one — Node, Deno and Bun do — closed so it keeps no process alive), and its
+  // lease is a lease where navigator.locks exists (Chromium), else undefined.
+  const tabs = createBroadcastStore({ now, name: `edgetoken-smoke-${Math.random()}` });
+  await tabs.set("smoke", second);
+  const held = await tabs.get("smoke");
+  tabs.close();
+  check(held?.value === second.value, "edgetoken/browser's store did not give the token back");
+  const hasLocks =
+    typeof (/** @type {any} */ (globalThis).navigator?.locks?.request) === "function";
+  const lease = createWebLocksLease();
+  check((lease !== undefined) === hasLocks, `createWebLocksLease() gave ${typeof lease}`);
+  if (lease !== undefined) {
+    check(await lease.acquire("smoke", "a", 0, 5_000), "the Web Locks lease was not taken");
+    check(!(await lease.acquire("smoke", "b", 0, 5_000)), "the Web Locks lease was taken twice");
+    await lease.release("smoke", "a");
+  }
+  return `generate 1, refresh 1, Transact 2 (200, 200); 401 in backoff renewed; silent provider: timeout in ${took} ms; broker refusal read; redis store round trip; browser store round trip, Web Locks lease ${lease === undefined ? "absent" : "held once"}`;
 }

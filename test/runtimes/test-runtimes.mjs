@@ -1,5 +1,6 @@
 // `npm run test:runtimes`: the packed package, installed in a fresh folder, runs the one smoke
-// scenario under Node 22, Deno, Bun and headless Chromium; then the Deno KV store's tests run
+// scenario under Node 22, Deno, Bun and headless Chromium; three Chromium tabs share a page
+// token through edgetoken/browser (tabs.mjs); then the Deno KV store's tests run
 // under Deno; then the packed `edgetoken` executable (cli.mjs) and every examples/ project
 // against the emulator (examples.mjs). One line each — `runtime <name>: pass`, `cli: pass`,
 // `example <name>: pass`, or `: fail` and the reason below; the exit code is non-zero when any
@@ -15,6 +16,7 @@ import { runExamples } from "./examples.mjs";
 import { importMap } from "./import-map.mjs";
 import { installPacked, temporaryFolder } from "./packed.mjs";
 import { serveFolder } from "./static-server.mjs";
+import { checkTabs } from "./tabs.mjs";
 
 const root = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
 const bin = (/** @type {string} */ name) => join(root, "node_modules", ".bin", name);
@@ -67,6 +69,14 @@ const RUNTIMES = [
   ["bun", (folder) => exitsCleanly(bin("bun"), ["--no-install", "entry.js"], { cwd: folder })],
   ["chromium", inChromium],
   [
+    "chromium-tabs",
+    async (folder) => {
+      const figures = await checkTabs({ executablePath: await findChromium(), folder });
+      // The figures, indented, on stderr above the line that says pass.
+      for (const line of figures) console.error(`    ${line}`);
+    },
+  ],
+  [
     "deno-kv",
     () =>
       exitsCleanly(
@@ -115,6 +125,7 @@ async function inChromium(folder) {
     "edgetoken/broker",
     "edgetoken/emulator",
     "edgetoken/redis",
+    "edgetoken/browser",
   ]);
   const server = await serveFolder(folder, { "/": smokePage(map) });
   try {
