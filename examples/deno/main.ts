@@ -2,8 +2,8 @@
 // Deno Deploy isolate) adopts it instead of calling PaymentsGate. With the emulator running:
 //   deno run --unstable-kv --allow-net=127.0.0.1 --allow-env main.ts
 import {
-  createDenoKvNamespace,
-  createKvStore,
+  createDenoKvLease,
+  createDenoKvStore,
   createTokenSource,
   paymentsGate,
 } from "npm:edgetoken";
@@ -20,7 +20,8 @@ const payins = createTokenSource(
     baseUrl: `${EMULATOR}/paymentsgate`,
   }),
   {
-    store: createKvStore(createDenoKvNamespace(kv)),
+    store: createDenoKvStore(kv),
+    lease: createDenoKvLease(kv), // one isolate at a time calls PaymentsGate; the others adopt
     onEvent: (event) => {
       if (event.type === "obtained") console.log(`token from the ${event.from}`);
     },
