@@ -135,7 +135,7 @@ export class TokenSource {
       },
       {
         current: () => this.#entry?.token,
-        adopt: (token) => this.#adopt(token).refreshAt,
+        adopt: (token, at) => this.#adopt(token, at).refreshAt,
         emit: (event) => this.#emit(event),
       },
     );
@@ -326,8 +326,8 @@ export class TokenSource {
     this.#emit({ type: "refresh_failed", code: error.code, serving, retryInMs: wait });
   }
 
-  #adopt(token: Token): Entry {
-    const refreshAt = refreshPoint(token, this.#refresh, this.#runtime.random());
+  #adopt(token: Token, at?: number): Entry {
+    const refreshAt = at ?? refreshPoint(token, this.#refresh, this.#runtime.random());
     const entry = { token, promise: Promise.resolve(token), refreshAt };
     this.#entry = entry;
     return entry;
