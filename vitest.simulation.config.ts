@@ -10,6 +10,16 @@ export default defineConfig({
   ],
   test: {
     include: ["test/simulation/**/*.sim.ts"],
-    testTimeout: 30 * 60_000,
+    testTimeout: 60 * 60_000,
+    // Simulated hours per run (default 24), which modes (default all) and the seed (default 7),
+    // while working on the lease: SIMULATE_HOURS=6 SIMULATE_MODES=lease,kv-only SIMULATE_SEED=3
+    // npm run simulate.
+    provide: {
+      simulate: {
+        hours: process.env.SIMULATE_HOURS ?? "",
+        modes: process.env.SIMULATE_MODES ?? "",
+        seed: process.env.SIMULATE_SEED ?? "",
+      },
+    },
   },
 });

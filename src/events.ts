@@ -15,9 +15,12 @@ import type { EdgeTokenErrorCode } from "./errors.ts";
  *   `deadlineMs`; the source went on without it;
  * - `lease`: the source needed the provider and asked the lease (only with a `lease`), after
  *   `ms`: it `held` it and calls the provider; another instance's token reached the store while
- *   it waited, or just before it took the lease (`adopted`); the lease stayed busy past
- *   `leaseMs` (`timed_out`) or its service failed (`unavailable`), and the source went on
- *   without it (spending no rotating handle).
+ *   it waited, or just before it took the lease (`adopted`); the lease told of a token newer
+ *   than the store showed (`stale_read`: KV lags), and the source serves its own on and looks
+ *   again in a few seconds; the lease stayed busy past `leaseMs` (`timed_out`) or its service
+ *   failed (`unavailable`), and the source went on without it: it serves its own token on while
+ *   that has more than two floors (`minRemainingMs`) of life, and only then calls the provider
+ *   (spending no rotating handle).
  *
  * @example
  * createTokenSource(provider, {
@@ -34,7 +37,7 @@ export type TokenSourceEvent = { provider: string; environment: string; scope: s
 );
 
 /** What came of asking the lease: see {@link TokenSourceEvent}. */
-export type LeaseOutcome = "held" | "adopted" | "timed_out" | "unavailable";
+export type LeaseOutcome = "held" | "adopted" | "stale_read" | "timed_out" | "unavailable";
 
 /** An event without the fields every event carries: what the emitting code fills in. */
 export type EventBody = TokenSourceEvent extends infer E

@@ -21,7 +21,10 @@ export interface TokenLease {
   /**
    * When the newest token a holder settled on was obtained, if the lease keeps it. A holder that
    * reads an older token from the store is reading a stale copy (KV lags across locations): its
-   * rotating refresh handle may be spent already. Optional: without it, nothing is told apart.
+   * rotating refresh handle may be spent already, and a newer token exists, so the holder serves
+   * its own on while it has life enough rather than call the provider. A lease that lapses
+   * unreleased counts as settled when it was taken (its holder may have spent a handle).
+   * Optional: without it, nothing is told apart.
    */
   settled?(key: string): Promise<number | undefined>;
 }

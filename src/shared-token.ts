@@ -11,12 +11,18 @@ import type { Token } from "./token.ts";
 /** How often an instance waiting on another's lease looks in the store. */
 const LEASE_POLL_MS = 250;
 
+/**
+ * How long a source that put its refresh off (`#keep`: the lease failed it, or told of a newer
+ * token than its store read showed) serves its token before it looks again.
+ */
+const DEFER_MS = 5_000;
+
 /** The token source's memory, as the shared token sees it. */
 export interface Cache {
   /** The token held in memory, if any. */
   current(): Token | undefined;
-  /** Takes a token into memory; returns its refresh point (epoch ms). */
-  adopt(token: Token): number;
+  /** Takes a token into memory; returns its refresh point (epoch ms): `at` if given. */
+  adopt(token: Token, at?: number): number;
   /** Reports what happened (the source's `onEvent`). */
   emit(event: EventBody): void;
 }
@@ -61,6 +67,8 @@ export class SharedToken {
    * its own. Made with the first such token (only a rotating handle is ever looked up here).
    */
   #own: WeakSet<Token> | undefined;
+  /** The token `#keep` last served on because the lease failed: not served on twice for that. */
+  #kept: Token | undefined;
 
   constructor(provider: Provider, runtime: Runtime, settings: SharedTokenSettings, cache: Cache) {
     this.#provider = provider;
@@ -162,7 +170,9 @@ export class SharedToken {
     }
     if (state !== "held") {
       report(state === "busy" ? "timed_out" : "unavailable");
-      return this.#obtainAndStore(key, newer, signal, "none");
+      // Without the lease, the provider is called only when the token in memory nears its floor:
+      // before that, the lease is likely back, or the holder's token in the store, next look.
+      return this.#keep() ?? this.#obtainAndStore(key, newer, signal, "none");
     }
     let settledAt: number | undefined;
     try {
@@ -173,7 +183,6 @@ export class SharedToken {
         report("adopted");
         return seen.ready;
       }
-      report("held");
       // A stored token older than the one the last holder settled on is a stale read. A settled
       // time ahead of our clock tells nothing (another clock): it is not held against us.
       const settledOf = lease.settled?.bind(lease);
@@ -182,12 +191,42 @@ export class SharedToken {
           ? undefined
           : await this.#bounded(() => settledOf(key)).catch(() => undefined);
       const settled = told !== undefined && told <= this.#runtime.now() ? told : undefined;
+      // A holder settled on a token newer than ours, and the store did not show it: our read
+      // was stale (KV lags up to a minute across locations). That token serves the fleet; ours,
+      // while it has life enough, serves us until the store shows it.
+      const kept = settled === undefined ? undefined : this.#keep(settled);
+      report(kept === undefined ? "held" : "stale_read");
+      if (kept !== undefined) return kept;
       const token = await this.#obtainAndStore(key, seen.newer ?? newer, signal, settled ?? "held");
       settledAt = token.obtainedAt;
       return token;
     } finally {
       await this.#bounded(() => lease.release(key, holder, settledAt)).catch(() => undefined);
     }
+  }
+
+  /**
+   * The token in memory, served on instead of calling the provider now, while it has more than
+   * two floors of life left: its refresh point moves `DEFER_MS` on (never past those two floors),
+   * so the next look is soon and the last one leaves time to call the provider. `newer`: when a
+   * newer token was obtained (the lease's settled time), for a token older than that. Without
+   * it (the lease failed), once per token: a lease down for good then costs each isolate its
+   * refresh `DEFER_MS` late, still spread by the jitter — not every isolate at once at the floor.
+   */
+  #keep(newer?: number): Token | undefined {
+    const current = this.#cache.current();
+    const now = this.#runtime.now();
+    const last = (current?.expiresAt ?? 0) - 2 * this.#floor;
+    if (
+      current !== undefined &&
+      now < last &&
+      (newer === undefined ? this.#kept !== current : newer > current.obtainedAt)
+    ) {
+      if (newer === undefined) this.#kept = current;
+      this.#cache.adopt(current, Math.min(now + DEFER_MS, last));
+      return current;
+    }
+    return undefined;
   }
 
   #key(): Promise<string> {

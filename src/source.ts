@@ -153,8 +153,8 @@ export class TokenSource {
       current(): Token | undefined {
         return this.#source.#entry?.token;
       }
-      adopt(token: Token): number {
-        return this.#source.#adopt(token).refreshAt;
+      adopt(token: Token, at?: number): number {
+        return this.#source.#adopt(token, at).refreshAt;
       }
       emit(event: EventBody): void {
         this.#source.#emit(event);
@@ -347,8 +347,8 @@ export class TokenSource {
     this.#emit({ type: "refresh_failed", code: error.code, serving, retryInMs: wait });
   }
 
-  #adopt(token: Token): Entry {
-    const refreshAt = refreshPoint(token, this.#refresh, this.#runtime.random());
+  #adopt(token: Token, at?: number): Entry {
+    const refreshAt = at ?? refreshPoint(token, this.#refresh, this.#runtime.random());
     const entry = { token, promise: Promise.resolve(token), refreshAt };
     this.#entry = entry;
     return entry;

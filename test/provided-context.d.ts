@@ -5,5 +5,7 @@ declare module "vitest" {
   export interface ProvidedContext {
     /** FUZZ_RUNS and FUZZ_SEED from the environment, "" when unset (test/broker/fuzz.test.ts). */
     fuzz: { runs: string; seed: string };
+    /** SIMULATE_HOURS, _MODES and _SEED, "" when unset (vitest.simulation.config.ts). */
+    simulate: { hours: string; modes: string; seed: string };
   }
 }

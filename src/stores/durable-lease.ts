@@ -35,6 +35,8 @@ export class TokenLeaseObject {
   #until = 0;
   /** When the newest token a holder stored was obtained: tells a new holder a stale store read. */
   #settled: number | undefined;
+  /** When the holder took the lease (its clock): what a lease that lapses unreleased settles on. */
+  #takenAt = 0;
 
   async fetch(request: Request): Promise<Response> {
     let body: v.InferOutput<typeof LeaseRequest>;
@@ -51,9 +53,14 @@ export class TokenLeaseObject {
       return Response.json({ released: true });
     }
     const now = body.now ?? 0;
-    if (this.#holder !== undefined && this.#holder !== body.holder && this.#until > now) {
-      return Response.json({ acquired: false, settled: this.#settled });
+    if (this.#holder !== undefined && this.#holder !== body.holder) {
+      if (this.#until > now) return Response.json({ acquired: false, settled: this.#settled });
+      // It lapsed unreleased (the release failed, or the holder's isolate went away): its holder
+      // may have spent a rotating handle and stored a token obtained after it took the lease, so
+      // a handle older than that is not to be spent again, nor a token older than that preferred.
+      this.#settled = Math.max(this.#settled ?? 0, this.#takenAt);
     }
+    if (this.#holder !== body.holder) this.#takenAt = now;
     this.#holder = body.holder;
     this.#until = body.until ?? now;
     return Response.json({ acquired: true, settled: this.#settled });

@@ -8,12 +8,16 @@ import { createEmulator, type Emulator } from "../../src/emulator/index.ts";
 import {
   createDurableObjectLease,
   createKvStore,
+  createMemoryStore,
   createTokenSource,
   type DurableObjectNamespaceLike,
   type FetchLike,
   paymentsGate,
+  type Token,
   type TokenLease,
   TokenLeaseObject,
+  type TokenSourceEvent,
+  type TokenStore,
 } from "../../src/index.ts";
 import { Clock, doubleProvider, FakeServer } from "../support/double.ts";
 
@@ -71,6 +75,24 @@ describe("TokenLeaseObject", () => {
     expect(await lease.acquire("real", "b", 1500, 2500)).toBe(false);
     await lease.release("real", "a");
     expect(await lease.acquire("real", "b", 1600, 2600)).toBe(true);
+  });
+
+  it("a lease that lapses unreleased settles on when its holder took it", async () => {
+    // The holder's release never arrived (it failed, or its isolate went away): it may have
+    // spent a rotating handle and stored a token obtained after it took the lease.
+    const lease = createDurableObjectLease(leaseObjects());
+    expect(await lease.acquire("k", "a", 1000, 2000)).toBe(true);
+    expect(await lease.acquire("k", "a", 1500, 2500)).toBe(true); // extended: still taken at 1000
+    expect(await lease.acquire("k", "b", 2400, 3400)).toBe(false);
+    expect(await lease.settled?.("k")).toBeUndefined();
+    expect(await lease.acquire("k", "b", 2600, 3600)).toBe(true);
+    expect(await lease.settled?.("k")).toBe(1000);
+    await lease.release("k", "b"); // released, nothing settled: the time stays
+    expect(await lease.acquire("k", "c", 2700, 3700)).toBe(true);
+    expect(await lease.settled?.("k")).toBe(1000);
+    await lease.release("k", "c", 2750); // a token stored: it moves on
+    expect(await lease.acquire("k", "d", 2800, 3800)).toBe(true);
+    expect(await lease.settled?.("k")).toBe(2750);
   });
 
   it("answers junk with 400", async () => {
@@ -221,7 +243,7 @@ describe("token sources with a lease", () => {
     expect(new Set(values.map((token) => token.value)).size).toBe(1);
   });
 
-  it("PaymentsGate: an instance that cannot reach the lease spends no refresh token, it asks anew", async () => {
+  it("PaymentsGate: an instance that cannot reach the lease spends no refresh token (it serves on, then asks anew)", async () => {
     const clock = new Clock();
     const emulator = createEmulator({ now: clock.now });
     const { sent, recording } = recordingRefreshes(emulator);
@@ -289,5 +311,157 @@ describe("token sources with a lease", () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(emulator.calls()["POST /paymentsgate/auth/token/refresh"]).toBe(1);
     expect(emulator.calls()["POST /paymentsgate/auth/token"]).toBe(1);
+  });
+});
+
+/** A store whose reads can be held at an older value, as a KV read in another location is. */
+function laggingStore(inner: TokenStore): TokenStore & { lag(token: Token | undefined): void } {
+  let frozen: { token: Token | undefined } | undefined;
+  return {
+    get: (key) => (frozen === undefined ? inner.get(key) : Promise.resolve(frozen.token)),
+    set: (key, token) => inner.set(key, token),
+    delete: (key) => inner.delete(key),
+    lag(token) {
+      frozen = token === undefined ? undefined : { token };
+    },
+  };
+}
+
+describe("a lease that cannot help right now: the token in memory is served on", () => {
+  const MINUTE = 60_000;
+  const lifetime = 3600; // s; the refresh point is at 45 minutes (random 0), the floor 30 s
+
+  function background(): { ctx: ReturnType<typeof createExecutionContext>; done(): Promise<void> } {
+    const ctx = createExecutionContext();
+    return { ctx, done: () => waitOnExecutionContext(ctx) };
+  }
+
+  it("the lease told of a newer token than the store showed: no provider call until ours nears its floor", async () => {
+    const clock = new Clock();
+    const server = new FakeServer({ clock, lifetime });
+    const lease = createDurableObjectLease(leaseObjects());
+    const shared = createMemoryStore({ now: clock.now });
+    const lagging = laggingStore(shared);
+    const runtime = { fetch: server.fetch, now: clock.now, random: () => 0 };
+    const events: TokenSourceEvent[] = [];
+    const a = createTokenSource(doubleProvider({ scope: "stale" }), {
+      store: shared,
+      lease,
+      runtime,
+    });
+    const b = createTokenSource(doubleProvider({ scope: "stale" }), {
+      store: lagging,
+      lease,
+      runtime,
+      onEvent: (event) => events.push(event),
+    });
+    const first = await a.get();
+    expect((await b.get()).value).toBe(first.value);
+    clock.advance(46 * MINUTE);
+    lagging.lag(first); // B's reads still show the first token
+    let run = background();
+    // A past its refresh point renews behind the token it serves, and settles on the new one.
+    expect((await a.get({ ctx: run.ctx })).value).toBe(first.value);
+    await run.done();
+    expect(server.tokenCalls).toBe(2);
+    const second = await a.get();
+    expect(second.value).not.toBe(first.value);
+    // B past its refresh point: the lease (held, free) says a token newer than B's exists.
+    run = background();
+    expect((await b.get({ ctx: run.ctx })).value).toBe(first.value);
+    await run.done();
+    expect(server.tokenCalls).toBe(2);
+    expect(
+      events.filter((e) => e.type === "lease").map((e) => e.type === "lease" && e.outcome),
+    ).toEqual(["stale_read"]);
+    // Served from memory until the next look, 5 s on; then the store shows the token.
+    expect((await b.get()).value).toBe(first.value);
+    lagging.lag(undefined);
+    clock.advance(5_000);
+    run = background();
+    await b.get({ ctx: run.ctx });
+    await run.done();
+    expect((await b.get()).value).toBe(second.value);
+    expect(server.tokenCalls).toBe(2);
+  });
+
+  it("a store that stays behind: the provider is called once ours has two floors of life left", async () => {
+    const clock = new Clock();
+    const server = new FakeServer({ clock, lifetime });
+    const lease = createDurableObjectLease(leaseObjects());
+    const shared = createMemoryStore({ now: clock.now });
+    const lagging = laggingStore(shared);
+    const runtime = { fetch: server.fetch, now: clock.now, random: () => 0 };
+    const a = createTokenSource(doubleProvider({ scope: "behind" }), {
+      store: shared,
+      lease,
+      runtime,
+    });
+    const b = createTokenSource(doubleProvider({ scope: "behind" }), {
+      store: lagging,
+      lease,
+      runtime,
+    });
+    const first = await a.get();
+    await b.get();
+    clock.advance(46 * MINUTE);
+    lagging.lag(first);
+    let run = background();
+    await a.get({ ctx: run.ctx });
+    await run.done();
+    expect(server.tokenCalls).toBe(2);
+    // Looks every 5 s and serves the first token on while the store lags…
+    for (let at = 46 * MINUTE; at < 59 * MINUTE; at += 5_000) {
+      run = background();
+      expect((await b.get({ ctx: run.ctx })).value).toBe(first.value);
+      await run.done();
+      clock.advance(5_000);
+    }
+    expect(server.tokenCalls).toBe(2);
+    // …until it has 60 s left (two floors): then it obtains its own, never serving one expired.
+    clock.t = first.expiresAt - 60_000;
+    run = background();
+    expect((await b.get({ ctx: run.ctx })).value).toBe(first.value);
+    await run.done();
+    expect(server.tokenCalls).toBe(3);
+    expect((await b.get()).expiresAt).toBeGreaterThan(first.expiresAt);
+  });
+
+  it("the lease unreachable: served on once, then the provider is called (a lease down for good costs a few seconds)", async () => {
+    const clock = new Clock();
+    const server = new FakeServer({ clock, lifetime });
+    let down = false;
+    const objects = createDurableObjectLease(leaseObjects());
+    const lease: TokenLease = {
+      acquire: (...args) =>
+        down ? Promise.reject(new Error("lease down")) : objects.acquire(...args),
+      release: (...args) =>
+        down ? Promise.reject(new Error("lease down")) : objects.release(...args),
+      settled: (key) => objects.settled?.(key) ?? Promise.resolve(undefined),
+    };
+    const events: string[] = [];
+    const source = createTokenSource(doubleProvider({ scope: "lease-down" }), {
+      store: createMemoryStore({ now: clock.now }),
+      lease,
+      runtime: { fetch: server.fetch, now: clock.now, random: () => 0 },
+      onEvent: (event) => {
+        if (event.type === "lease") events.push(event.outcome);
+      },
+    });
+    const first = await source.get();
+    clock.advance(46 * MINUTE);
+    down = true;
+    let run = background();
+    expect((await source.get({ ctx: run.ctx })).value).toBe(first.value);
+    await run.done();
+    expect(server.tokenCalls).toBe(1); // served on: the lease may be back at the next look
+    expect((await source.get()).value).toBe(first.value); // from memory, no look
+    clock.advance(5_000);
+    run = background();
+    expect((await source.get({ ctx: run.ctx })).value).toBe(first.value);
+    await run.done();
+    expect(server.tokenCalls).toBe(2); // still down: it goes on without the lease
+    expect(events).toEqual(["held", "unavailable", "unavailable"]);
+    expect((await source.get()).value).not.toBe(first.value);
   });
 });

@@ -187,6 +187,22 @@ for (const name of [
       assert.equal(await lease.acquire(key, "third", T0, T0 + 10_000), true);
     });
 
+    test("a lease that lapses unreleased settles on when its holder took it", async () => {
+      const lease = createRedisLease(redis());
+      const key = fresh();
+      assert.equal(await lease.acquire(key, "a", T0, T0 + 50), true);
+      assert.equal(await lease.acquire(key, "a", T0 + 10, T0 + 60), true); // extended: taken at T0
+      await new Promise((resolve) => setTimeout(resolve, 120)); // a's release never came
+      assert.equal(await lease.acquire(key, "b", T0 + 200, T0 + 10_000), true);
+      assert.equal(await lease.settled?.(key), T0);
+      await lease.release(key, "b"); // released, nothing settled: the time stays
+      assert.equal(await lease.acquire(key, "c", T0 + 300, T0 + 10_000), true);
+      assert.equal(await lease.settled?.(key), T0);
+      await lease.release(key, "c", T0 + 350);
+      assert.equal(await lease.acquire(key, "d", T0 + 400, T0 + 10_000), true);
+      assert.equal(await lease.settled?.(key), T0 + 350);
+    });
+
     test("the settled time reaches the next holder with its acquire, and only moves forward", async () => {
       const lease = createRedisLease(redis());
       const next = createRedisLease(redis()); // another process: nothing remembered
@@ -231,7 +247,7 @@ test("a client that answers GET with anything but text is a failure, not a silen
   await assert.rejects(lease.acquire("k", "a", 0, 1), TypeError);
 });
 
-test("keys carry the prefix; a key's lease and settled time share its `{key}` hash tag (one Cluster slot)", async () => {
+test("keys carry the prefix; a key's lease, settled and taken times share its `{key}` hash tag (one Cluster slot)", async () => {
   const store = createRedisStore(adapters["node-redis"], { prefix: "app:", now: () => T0 });
   const lease = createRedisLease(adapters["node-redis"], { prefix: "app:" });
   const key = fresh();
@@ -242,5 +258,6 @@ test("keys carry the prefix; a key's lease and settled time share its `{key}` ha
   assert.deepEqual((await node.keys(`app:*{${key}}`)).sort(), [
     `app:lease:{${key}}`,
     `app:settled:{${key}}`,
+    `app:taken:{${key}}`,
   ]);
 });
