@@ -56,6 +56,16 @@ export function refreshPoint(token: Token, options: RefreshOptions, random: numb
 }
 
 /**
+ * A draw in [0, 1) taken from the token itself (its `obtainedAt`), for {@link refreshPoint} when
+ * instances share a token under a lease: every instance holding that token then agrees on one
+ * refresh point, so the fleet renews when one source alone would — not at the earliest of its
+ * instances' own draws — while tokens obtained at other times still spread apart.
+ */
+export function tokenDraw(token: Token): number {
+  return (Math.imul(token.obtainedAt | 0, 0x9e3779b1) >>> 0) / 4_294_967_296;
+}
+
+/**
  * How a backoff spreads its waits below the ceiling (`baseMs · 2^attempt`, at most `maxMs`):
  * - `full`: anywhere in [0, ceiling) — one caller's retries of one request (`sendRequest`);
  * - `half`: half fixed, half random — a fleet that failed together does not retry together,

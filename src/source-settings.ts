@@ -18,7 +18,10 @@ export interface TokenSourceOptions {
    * 7.5 minutes early and a 24-hour one 6 hours early. Default 0.25.
    */
   refreshAhead?: number | undefined;
-  /** A random share of the lifetime, up to this, is added to `refreshAhead` per token. Default 0.1. */
+  /**
+   * A random share of the lifetime, up to this, is added to `refreshAhead` per token. Default 0.1.
+   * Under a `lease` the share is drawn from the token itself, so instances sharing it agree.
+   */
   refreshJitter?: number | undefined;
   /** A token with this little life left is never handed out. Default 30 000 ms. */
   minRemainingMs?: number | undefined;

@@ -10,7 +10,13 @@ import type { EventBody, TokenSourceEvent } from "./events.ts";
 import { abortable } from "./internal/abortable.ts";
 import type { Provider } from "./provider.ts";
 import { type Runtime, resolveRuntime } from "./runtime.ts";
-import { type Backoff, failureWaitMs, type RefreshOptions, refreshPoint } from "./schedule.ts";
+import {
+  type Backoff,
+  failureWaitMs,
+  type RefreshOptions,
+  refreshPoint,
+  tokenDraw,
+} from "./schedule.ts";
 import { type Cache, SharedToken } from "./shared-token.ts";
 import { sourceSettings, type TokenSourceOptions } from "./source-settings.ts";
 import type { Token } from "./token.ts";
@@ -106,6 +112,8 @@ export class TokenSource {
   readonly #renewCooldown: number;
   readonly #deadline: number;
   readonly #shared: SharedToken;
+  /** Under a lease, the refresh point's draw comes from the token, so the fleet agrees on it. */
+  readonly #leased: boolean;
   readonly #onEvent: TokenSourceOptions["onEvent"];
   #entry: Entry | undefined;
   #inflight: Flight | undefined;
@@ -129,6 +137,7 @@ export class TokenSource {
         "TokenSourceOptions.lease needs a store: waiting instances take the token from it.",
       );
     }
+    this.#leased = options.lease !== undefined;
     this.#shared = new SharedToken(
       provider,
       this.#runtime,
@@ -348,7 +357,8 @@ export class TokenSource {
   }
 
   #adopt(token: Token, at?: number): Entry {
-    const refreshAt = at ?? refreshPoint(token, this.#refresh, this.#runtime.random());
+    const draw = this.#leased ? tokenDraw(token) : this.#runtime.random();
+    const refreshAt = at ?? refreshPoint(token, this.#refresh, draw);
     const entry = { token, promise: Promise.resolve(token), refreshAt };
     this.#entry = entry;
     return entry;

@@ -19,6 +19,7 @@ import {
   type TokenSourceEvent,
   type TokenStore,
 } from "../../src/index.ts";
+import { refreshPoint, tokenDraw } from "../../src/schedule.ts";
 import { Clock, doubleProvider, FakeServer } from "../support/double.ts";
 
 const MINUTE = 60_000;
@@ -463,5 +464,43 @@ describe("a lease that cannot help right now: the token in memory is served on",
     expect(server.tokenCalls).toBe(2); // still down: it goes on without the lease
     expect(events).toEqual(["held", "unavailable", "unavailable"]);
     expect((await source.get()).value).not.toBe(first.value);
+  });
+
+  it("instances under a lease agree on a token's refresh point, whatever their own draws", async () => {
+    const clock = new Clock();
+    const server = new FakeServer({ clock }); // one-hour tokens
+    const lease = createDurableObjectLease(leaseObjects());
+    const store = createKvStore(env.TOKENS, { now: clock.now });
+    // Jitter wide enough that the two draws would put the refresh points 15 minutes apart.
+    const source = (random: number) =>
+      createTokenSource(doubleProvider({ scope: "agreed-refresh" }), {
+        store,
+        lease,
+        refreshAhead: 0.1,
+        refreshJitter: 0.25,
+        runtime: { fetch: server.fetch, now: clock.now, random: () => random },
+      });
+    const late = source(0);
+    const early = source(0.999);
+    const token = await late.get();
+    expect((await early.get()).value).toBe(token.value); // adopted from the store
+    expect(server.tokenCalls).toBe(1);
+    const point = refreshPoint(
+      token,
+      { refreshAhead: 0.1, refreshJitter: 0.25, minRemainingMs: 30_000 },
+      tokenDraw(token),
+    );
+    // Just before the agreed point neither renews: the early draw alone would have 15 minutes ago.
+    clock.t = point - 1_000;
+    await early.get();
+    await late.get();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(server.tokenCalls).toBe(1);
+    clock.t = point + 1_000;
+    await early.get();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await late.get();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(server.tokenCalls).toBe(2);
   });
 });

@@ -128,8 +128,8 @@ describe("a fleet for 24 simulated hours", () => {
         expect(totals.refreshTokenReuse, mode).toBe(0);
       }
       // The default window: no source that had a token waited on a provider call, and the lease
-      // costs no more than the refresh policy implies for the fleet (each source draws its own
-      // jitter, so the fleet renews at the earliest of their points), plus a cold start each.
+      // costs no more than the refresh policy implies for the fleet (under the lease, one
+      // source's: the sources agree on the token's refresh point), plus one per provider.
       for (const mode of ["alone", "lease"] as const) {
         const totals = results.get(mode);
         if (totals === undefined) continue;

@@ -81,8 +81,8 @@ describe("a fleet of token sources, 6 simulated hours", () => {
     // Every call is the first, a renewal, or one cold start: none from a stale store read or a
     // lease fault (before the token was served on through those: 16 more in these six hours).
     expect(fleet.authCalls - fleet.calls.first - fleet.calls.renewal).toBeLessThanOrEqual(1);
-    // With ~56 renewals, the fleet renewing at the earliest of its sources' jittered refresh
-    // points shows (docs/stores.md): what bounds it is the policy's figure for the fleet.
+    // Under the lease the sources agree on the token's refresh point (`tokenDraw`): the fleet's
+    // figure is one source's, ~56 renewals (it was the earliest of eight jittered points).
     expect(fleet.authCalls).toBeLessThanOrEqual(fleet.fleetServiceLives + 1);
     expect(alone.authCalls).toBeLessThanOrEqual(alone.tokenServiceLives + 1);
   }, 120_000);

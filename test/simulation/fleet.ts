@@ -493,8 +493,17 @@ export async function simulateFleet(options: FleetOptions): Promise<FleetReport>
     refreshTokenReuse,
     waitedCold,
     tokenServiceLives: span(lifetimeMs > 0 ? meanServiceLifeMs(lifetimeMs, options.refresh) : 0),
+    // Under a lease the sources draw their refresh point from the token (`tokenDraw`), so they
+    // agree on one and the fleet's service life is one source's; without one, each draws its
+    // own and the fleet renews at the earliest of them.
     fleetServiceLives: span(
-      lifetimeMs > 0 ? meanServiceLifeMs(lifetimeMs, options.refresh, options.sources) : 0,
+      lifetimeMs > 0
+        ? meanServiceLifeMs(
+            lifetimeMs,
+            options.refresh,
+            options.leases === undefined ? options.sources : 1,
+          )
+        : 0,
     ),
     lifetimeMs,
     storeStaleReads: counted.stale,
