@@ -12,7 +12,13 @@ import { createSigningKey } from "./keys.ts";
 import { createLedger } from "./ledger.ts";
 import { papayaEndpoints } from "./papaya.ts";
 import { paymentsgateEndpoints } from "./paymentsgate.ts";
-import { type EmulatorStorage, journalTo, restoreLedger } from "./persistence.ts";
+import {
+  type EmulatorStorage,
+  journalTo,
+  keepPaymentsIn,
+  restoreLedger,
+  restorePayments,
+} from "./persistence.ts";
 import { methodNotAllowed, notFound, type Reply, toProviderResponse, toResponse } from "./reply.ts";
 import { inspectToken, type TokenProblem } from "./tokens.ts";
 
@@ -115,7 +121,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
   let restoring: Promise<void> | undefined;
   let restored = storage === undefined;
   const faults = createFaultBook();
-  const payments = createPayments();
+  const payments = createPayments(storage === undefined ? undefined : keepPaymentsIn(storage));
   const counts = new Map<string, number>();
   const refusals = new Map<string, Partial<Record<TokenProblem, number>>>();
   const discovery = discoveryReply(ENDPOINTS, accounts);
@@ -203,7 +209,13 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     fetch: async (input, init) => {
       if (!restored && storage !== undefined) {
         // A storage that cannot be read leaves an empty ledger: the emulator still answers.
-        restoring ??= restoreLedger(ledger, storage).catch(() => {});
+        restoring ??= Promise.all([
+          restoreLedger(ledger, storage),
+          restorePayments(payments, storage),
+        ]).then(
+          () => {},
+          () => {},
+        );
         await restoring;
         restored = true;
       }

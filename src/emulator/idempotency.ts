@@ -1,3 +1,4 @@
+import * as v from "valibot";
 import type { Reply } from "./reply.ts";
 
 /**
@@ -6,14 +7,42 @@ import type { Reply } from "./reply.ts";
  * the same key with another body is refused (422). Only a payment that was made is kept — a
  * refused token or a fault made none, so its retry is a first attempt. The emulator's own
  * choice: PROVIDERS.md documents no idempotency for iPOSpays Transact, and a demo needs one.
- * Kept in memory for a day, never across restarts.
+ * Kept for a day: in memory, and in the emulator's storage when it has one (the emulator
+ * Worker's Durable Object), so a key still replays after the object was evicted or restarted.
  */
 export interface Payments {
   /** The answer a key already got, `reused` when it came with another body, else `undefined`. */
   recall(key: string, fingerprint: string, now: number): Reply | "reused" | undefined;
   remember(key: string, fingerprint: string, reply: Reply, now: number): void;
+  /** Takes back a payment the storage kept; one of the wrong shape is skipped. */
+  restore(key: string, kept: unknown): void;
   clear(): void;
 }
+
+/** A payment as it is remembered (and kept). */
+export interface MadePayment {
+  fingerprint: string;
+  reply: Reply;
+  at: number;
+}
+
+const MadePaymentSchema = v.object({
+  fingerprint: v.string(),
+  at: v.number(),
+  reply: v.union([
+    v.object({
+      status: v.number(),
+      json: v.unknown(),
+      headers: v.optional(v.record(v.string(), v.string())),
+    }),
+    v.object({
+      status: v.number(),
+      text: v.string(),
+      contentType: v.string(),
+      headers: v.optional(v.record(v.string(), v.string())),
+    }),
+  ]),
+});
 
 /** How many keys are remembered; past this the oldest are forgotten. */
 export const PAYMENTS_LIMIT: number = 10_000;
@@ -30,26 +59,41 @@ export async function fingerprintOf(body: string): Promise<string> {
   return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 }
 
-export function createPayments(): Payments {
-  const made = new Map<string, { fingerprint: string; reply: Reply; at: number }>();
+/**
+ * @param keep told of each payment remembered (and of each forgotten, with `undefined`), to keep
+ *   it in the emulator's storage.
+ */
+export function createPayments(
+  keep?: (key: string, payment: MadePayment | undefined) => void,
+): Payments {
+  const made = new Map<string, MadePayment>();
   return {
     recall(key, fingerprint, now) {
       const entry = made.get(key);
       if (entry === undefined) return undefined;
       if (now - entry.at > IDEMPOTENCY_TTL_MS) {
         made.delete(key);
+        keep?.(key, undefined);
         return undefined;
       }
       return entry.fingerprint === fingerprint ? entry.reply : "reused";
     },
     remember(key, fingerprint, reply, now) {
+      const payment = { fingerprint, reply, at: now };
       made.delete(key);
-      made.set(key, { fingerprint, reply, at: now });
+      made.set(key, payment);
+      keep?.(key, payment);
       while (made.size > PAYMENTS_LIMIT) {
         const oldest = made.keys().next();
         if (oldest.done) break;
         made.delete(oldest.value);
+        keep?.(oldest.value, undefined);
       }
+    },
+    restore(key, kept) {
+      const parsed = v.safeParse(MadePaymentSchema, kept);
+      if (!parsed.success || key.length > MAX_IDEMPOTENCY_KEY_LENGTH || made.has(key)) return;
+      made.set(key, parsed.output as MadePayment);
     },
     clear() {
       made.clear();

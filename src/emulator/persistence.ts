@@ -1,12 +1,14 @@
 /**
  * What the emulator keeps across restarts when it is given somewhere to keep it: its signing key
- * and its ledger (issued tokens, revocations, live refresh tokens) — as a real provider would, so
- * tokens a broker cached before `npm start` was restarted still work after it. Call counts,
+ * its ledger (issued tokens, revocations, live refresh tokens) and the payments made per
+ * `Idempotency-Key` — as a real provider would, so tokens a broker cached before `npm start` was
+ * restarted still work after it, and a key replays after the object was evicted. Call counts,
  * faults and the clock offset start afresh. The emulator Worker keeps them in a Durable Object's
  * storage (`worker.ts`); in code, without storage, an emulator lives as long as its object.
  */
 import type { JWK } from "jose";
 import type { ProviderName } from "./faults.ts";
+import type { MadePayment, Payments } from "./idempotency.ts";
 import type { Ledger, LedgerChange } from "./ledger.ts";
 
 /** The part of a Durable Object's storage the emulator uses (`ctx.storage` fits). */
@@ -28,6 +30,7 @@ export const KEY_PAIR = "key";
 const ISSUED = "issued:";
 const REVOKED = "revoked:";
 const REFRESH = "refresh:";
+const PAYMENT = "payment:";
 
 const PROVIDERS: ReadonlySet<string> = new Set<ProviderName>([
   "ipospays",
@@ -84,5 +87,23 @@ export async function restoreLedger(ledger: Ledger, storage: EmulatorStorage): P
   for (const [key, accountId] of refresh) {
     if (typeof accountId === "string")
       ledger.restoreRefreshToken(key.slice(REFRESH.length), accountId);
+  }
+}
+
+/** Keeps each payment made per `Idempotency-Key` (not awaited, as the ledger's changes). */
+export function keepPaymentsIn(
+  storage: EmulatorStorage,
+): (key: string, payment: MadePayment | undefined) => void {
+  return (key, payment) => {
+    const write =
+      payment === undefined ? storage.delete(PAYMENT + key) : storage.put(PAYMENT + key, payment);
+    write.catch(() => {});
+  };
+}
+
+/** Fills `payments` from what `storage` kept; entries of the wrong shape are skipped. */
+export async function restorePayments(payments: Payments, storage: EmulatorStorage): Promise<void> {
+  for (const [key, kept] of await storage.list({ prefix: PAYMENT })) {
+    payments.restore(key.slice(PAYMENT.length), kept);
   }
 }

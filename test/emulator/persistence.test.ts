@@ -14,6 +14,7 @@ import {
   payin,
   payments,
   paymentsgatePair,
+  post,
   postJson,
   transact,
 } from "../support/emulator-wire.ts";
@@ -105,6 +106,46 @@ describe("the emulator Worker across a restart", () => {
       const fresh = await ipospaysToken(asEmulator(worker));
       worker.restart();
       expect((await transact(asEmulator(worker), fresh)).status).toBe(200);
+    });
+  });
+
+  it("keeps the payments made per Idempotency-Key: the same key replays after an eviction, once", async () => {
+    await withEmulatorWorker(async (worker) => {
+      const token = await ipospaysToken(asEmulator(worker));
+      const body = JSON.stringify({ transactionRequest: { transactionType: 1, amount: "4200" } });
+      const pay = (key: string, sent = body) =>
+        worker.fetch(
+          post(
+            PATHS.ipospaysApi,
+            { token, "content-type": "application/json", "Idempotency-Key": key },
+            sent,
+          ),
+        );
+      const reference = async (response: Response) =>
+        ((await json(response)).iposhpresponse as { transactionReferenceId: string })
+          .transactionReferenceId;
+      const first = await reference(await pay("evicted-1"));
+      worker.restart(); // what an eviction of the idle object does to its memory
+      const again = await pay("evicted-1");
+      expect(again.headers.get("idempotent-replayed")).toBe("true");
+      expect(await reference(again)).toBe(first);
+      expect((await pay("evicted-1", body.replace("4200", "4300"))).status).toBe(422);
+      expect(await json(await worker.fetch(get("/_emulator/calls")))).toEqual({
+        "POST /ipospays/api/v3/iposTransact": 2,
+      });
+      // A reset forgets them, before and after a restart.
+      expect((await control(worker, "reset")).status).toBeLessThan(300);
+      worker.restart();
+      const fresh = await ipospaysToken(asEmulator(worker));
+      const after = await worker.fetch(
+        post(
+          PATHS.ipospaysApi,
+          { token: fresh, "content-type": "application/json", "Idempotency-Key": "evicted-1" },
+          body,
+        ),
+      );
+      expect(after.headers.get("idempotent-replayed")).toBeNull();
+      expect(await reference(after)).not.toBe(first);
     });
   });
 });
