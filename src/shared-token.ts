@@ -157,8 +157,15 @@ export class SharedToken {
       );
     };
     let state = await take();
-    // Another instance is calling the provider: wait for its token to reach the store.
-    for (let poll = 0; state === "busy" && poll < this.#leaseMs / LEASE_POLL_MS; poll++) {
+    // Another instance is calling the provider: wait for its token to reach the store. A caller
+    // with no token to serve waits at most half its deadline (two store calls' share): a holder
+    // that died holds the lease for `leaseMs`, longer than the default deadline, and the caller
+    // is better served by its own provider call (spending no handle) than by a timeout.
+    const waitMs =
+      this.#cache.current() === undefined
+        ? Math.min(this.#leaseMs, 2 * this.#backendMs)
+        : this.#leaseMs;
+    for (let poll = 0; state === "busy" && poll < waitMs / LEASE_POLL_MS; poll++) {
       await this.#runtime.sleep(LEASE_POLL_MS, signal);
       const seen = await this.#fromStore(key);
       if (seen.ready !== undefined) {

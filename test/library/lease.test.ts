@@ -503,4 +503,30 @@ describe("a lease that cannot help right now: the token in memory is served on",
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(server.tokenCalls).toBe(2);
   });
+
+  it("a holder that never lets go: a caller with no token waits half its deadline, then obtains its own", async () => {
+    const clock = new Clock();
+    const server = new FakeServer({ clock });
+    // Busy for good, as a lease whose holder died is until `leaseMs` (15 s) runs out.
+    const lease: TokenLease = {
+      acquire: () => Promise.resolve(false),
+      release: () => Promise.resolve(),
+    };
+    const events: string[] = [];
+    const source = createTokenSource(doubleProvider({ scope: "dead-holder" }), {
+      store: createMemoryStore({ now: clock.now }),
+      lease,
+      deadlineMs: 2_000,
+      runtime: { fetch: server.fetch, now: clock.now, random: () => 0 },
+      onEvent: (event) => {
+        if (event.type === "lease") events.push(event.outcome);
+      },
+    });
+    const started = Date.now();
+    const token = await source.get(); // before: `timeout` at 2 s, waiting on the lease
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(token.value).toBeTruthy();
+    expect(server.tokenCalls).toBe(1);
+    expect(events).toEqual(["timed_out"]);
+  });
 });
