@@ -106,6 +106,9 @@ export function brokerToml(
 main = ${JSON.stringify(join(root, "worker", "index.ts"))}
 compatibility_date = "2026-11-01"
 send_metrics = false
+# As wrangler.toml deploys it.
+minify = true
+keep_names = false
 
 [[kv_namespaces]]
 binding = "TOKENS"
