@@ -196,25 +196,39 @@ if (fetched) {
   }
 }
 if (broker) {
-  const ratio = (rps: number) => `${fixed(rps)} req/s (${fixed(rps / broker.trivialRps, 2)}×)`;
+  // req/s and their ratio; then the ratio by CPU per request (bench/broker.ts, `cpuRatio`).
+  const ratio = (rps: number, target?: string) => {
+    const byCpu = target === undefined ? undefined : broker.cpuRatio?.[target];
+    const cpu =
+      byCpu === undefined
+        ? ""
+        : `; by CPU ${fixed(byCpu, 2)}×, ${broker.serverCpuUs[target ?? ""]} µs`;
+    return `${fixed(rps)} req/s (${fixed(rps / broker.trivialRps, 2)}×${cpu})`;
+  };
   rows.push(
-    ["trivial Worker", `${fixed(broker.trivialRps)} req/s`],
-    ["broker token", ratio(broker.tokenRps)],
-    ["broker introspection", ratio(broker.introspectRps)],
-    ["broker proxy", ratio(broker.proxyRps)],
+    [
+      "trivial Worker",
+      `${fixed(broker.trivialRps)} req/s (${broker.serverCpuUs?.trivial} µs CPU per request)`,
+    ],
+    ["broker token", ratio(broker.tokenRps, "token")],
+    ["broker introspection", ratio(broker.introspectRps, "introspect")],
+    ["broker proxy", ratio(broker.proxyRps, "proxy")],
     ["  its upstream alone (instant)", ratio(broker.upstreamRps)],
   );
   if (broker.viaEmulator) {
     rows.push(
-      ["  proxy through to the emulator", ratio(broker.viaEmulator.proxyRps)],
-      ["  the emulator's Transact alone", ratio(broker.viaEmulator.upstreamRps)],
+      ["  proxy through to the emulator", ratio(broker.viaEmulator.proxyRps, "proxyEmulator")],
+      [
+        "  the emulator's Transact alone",
+        ratio(broker.viaEmulator.upstreamRps, "emulatorUpstream"),
+      ],
     );
   }
   if (broker.baseline) {
     rows.push(
-      ["  baseline token", ratio(broker.baseline.tokenRps)],
-      ["  baseline introspection", ratio(broker.baseline.introspectRps)],
-      ["  baseline proxy", ratio(broker.baseline.proxyRps)],
+      ["  baseline token", ratio(broker.baseline.tokenRps, "token:baseline")],
+      ["  baseline introspection", ratio(broker.baseline.introspectRps, "introspect:baseline")],
+      ["  baseline proxy", ratio(broker.baseline.proxyRps, "proxy:baseline")],
     );
   }
   const errors = Object.values(broker.errors).reduce((sum, count) => sum + count, 0);
@@ -333,6 +347,34 @@ panels.push({
     "broker under wrangler dev, 25 connections; proxy to an instant upstream (longer is better)",
   bars: brokerBars,
 });
+if (broker?.cpuRatio) {
+  const byCpu = (label: string, target: string, ours = true) => ({
+    label,
+    value: broker.cpuRatio[target] ?? null,
+    text:
+      broker.cpuRatio[target] === undefined
+        ? "—"
+        : `${broker.cpuRatio[target]?.toFixed(2)}× (${broker.serverCpuUs[target]} µs)`,
+    ours,
+  });
+  const cpuBars: Panel["bars"] = [
+    byCpu("trivial Worker", "trivial", false),
+    byCpu("token", "token"),
+    byCpu("introspection", "introspect"),
+    byCpu("proxy", "proxy"),
+  ];
+  if (broker.baseline) {
+    cpuBars.push(
+      byCpu("token, before", "token:baseline", false),
+      byCpu("introspection, before", "introspect:baseline", false),
+      byCpu("proxy, before", "proxy:baseline", false),
+    );
+  }
+  panels.push({
+    title: "broker by CPU per request: the trivial Worker's ÷ each one's (longer is better)",
+    bars: cpuBars,
+  });
+}
 const fetchFigures = results.fetch as Record<string, number | null>;
 const times = (value: number | null | undefined) =>
   value === null || value === undefined ? "—" : `${value.toFixed(2)}×`;

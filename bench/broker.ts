@@ -63,6 +63,18 @@ export interface BrokerResult extends BrokerRps {
    * process groups: wrangler's Node and workerd) and `autocannon` (this process).
    */
   cpuUs: Record<string, Record<string, number>>;
+  /**
+   * CPU µs per request spent by the servers that answer it — the target's wrangler (Node) and
+   * workerd, and for the proxy its upstream — median over rounds. Not the esbuild watchers, not
+   * autocannon, not the servers that sat idle: what the request itself cost.
+   */
+  serverCpuUs: Record<string, number>;
+  /**
+   * The trivial Worker's `serverCpuUs` ÷ each target's: the throughput ratio a machine with
+   * nothing else to do would show once CPU-bound. It holds when other work shares the cores,
+   * where req/s follow whatever share of them the benchmark gets.
+   */
+  cpuRatio: Record<string, number>;
 }
 
 function freePort(): Promise<number> {
@@ -264,6 +276,16 @@ function cpuSeconds(): Map<string, number> {
   return spent;
 }
 
+/** The servers that answer a target: its own, and for a proxy its upstream. */
+function serversOf(target: string): string[] {
+  const [endpoint = "", variant = "current"] = target.split(":");
+  if (target === "trivial") return ["trivial"];
+  if (target === "upstream") return ["instant upstream"];
+  if (target === "emulatorUpstream") return ["emulator"];
+  if (target === "proxyEmulator") return ["emulator-api", "emulator"];
+  return endpoint === "proxy" ? [variant, "instant upstream"] : [variant];
+}
+
 /** CPU µs per request of each run, by `server:program`: where the time went. */
 const cpuPerRequest: Record<string, Record<string, number[]>> = {};
 
@@ -454,6 +476,27 @@ export async function brokerBench(): Promise<BrokerResult> {
         ]),
       ),
     );
+    const serverCpuUs = Object.fromEntries(
+      Object.entries(cpuPerRequest).map(([name, by]) => {
+        const servers = serversOf(name);
+        const rounds = Math.max(0, ...Object.values(by).map((values) => values.length));
+        const totals = Array.from({ length: rounds }, (_, round) =>
+          Object.entries(by)
+            .filter(
+              ([key]) => !key.endsWith(":esbuild") && servers.includes(key.split(":")[0] ?? ""),
+            )
+            .reduce((sum, [, values]) => sum + (values[round] ?? 0), 0),
+        );
+        return [name, Math.round(median(totals))];
+      }),
+    );
+    const trivialCpu = serverCpuUs.trivial;
+    const cpuRatio = Object.fromEntries(
+      Object.entries(serverCpuUs).map(([name, us]) => [
+        name,
+        trivialCpu === undefined || us === 0 ? 0 : Math.round((trivialCpu / us) * 100) / 100,
+      ]),
+    );
     const rps = (suffix: string): BrokerRps => ({
       tokenRps: medians[`token${suffix}`] as number,
       introspectRps: medians[`introspect${suffix}`] as number,
@@ -476,6 +519,8 @@ export async function brokerBench(): Promise<BrokerResult> {
         : null,
       samples,
       errors: Object.fromEntries(Object.entries(errors).map(([name, { count }]) => [name, count])),
+      serverCpuUs,
+      cpuRatio,
       cpuUs: Object.fromEntries(
         Object.entries(cpuPerRequest).map(([name, by]) => [
           name,

@@ -28,7 +28,7 @@ const lines = createLineWriter();
 
 /**
  * Writes the line; `now` is the broker's clock, printed as `at`. With the request's `ctx` the
- * line may wait (at most 20 ms, held by `ctx.waitUntil`) to go out with others.
+ * line may wait (at most 100 ms, held by `ctx.waitUntil`) to go out with others.
  */
 export function audit(event: AuditEvent, now: number, ctx?: WaitUntil): void {
   count(
