@@ -4,7 +4,12 @@
  * waiting line held by its own request's `waitUntil`.
  */
 import { describe, expect, it } from "vitest";
-import { createLineWriter, LINE_WINDOW_MS, type LineSink } from "../../worker/audit-lines.ts";
+import {
+  BUSY_LINES,
+  createLineWriter,
+  LINE_WINDOW_MS,
+  type LineSink,
+} from "../../worker/audit-lines.ts";
 
 function fakeSink() {
   const calls: string[] = [];
@@ -38,56 +43,64 @@ function context() {
 }
 
 describe("audit lines", () => {
-  it("a quiet isolate writes each line at once, without holding the request", () => {
+  /** The lines an isolate writes at once before it counts as busy. */
+  const quiet = Array.from({ length: BUSY_LINES - 1 }, (_, i) => `q${i}`);
+
+  it("an isolate writing fewer lines than a busy one writes each at once, without holding the request", () => {
     const { sink, calls } = fakeSink();
     const lines = createLineWriter(sink);
     const { held, ctx } = context();
-    lines.write("a", ctx);
-    expect(calls).toEqual(["a"]);
+    for (const line of quiet) lines.write(line, ctx);
+    expect(calls).toEqual(quiet);
     expect(held).toEqual([]);
   });
 
   it("a busy isolate groups the lines of one window into one call, in order, each request held until its line is out", async () => {
     const fake = fakeSink();
     const lines = createLineWriter(fake.sink);
-    const first = context();
-    lines.write("a", first.ctx);
+    for (const line of quiet) lines.write(line, context().ctx);
     const waiting = [context(), context(), context()];
-    lines.write("b", waiting[0]?.ctx);
+    lines.write("a", waiting[0]?.ctx);
     await fake.advance(5);
-    lines.write("c", waiting[1]?.ctx);
-    lines.write("d", waiting[2]?.ctx);
-    expect(fake.calls).toEqual(["a"]);
+    lines.write("b", waiting[1]?.ctx);
+    lines.write("c", waiting[2]?.ctx);
+    expect(fake.calls).toEqual(quiet);
     for (const { held } of waiting) expect(held).toHaveLength(1);
     await fake.advance(LINE_WINDOW_MS - 5);
     await Promise.all(waiting.flatMap(({ held }) => held));
-    expect(fake.calls).toEqual(["a", "b\nc\nd"]);
+    expect(fake.calls).toEqual([...quiet, "a\nb\nc"]);
     // After a quiet window, at once again.
     await fake.advance(LINE_WINDOW_MS);
-    lines.write("e", first.ctx);
-    expect(fake.calls).toEqual(["a", "b\nc\nd", "e"]);
+    const after = context();
+    lines.write("d", after.ctx);
+    expect(fake.calls).toEqual([...quiet, "a\nb\nc", "d"]);
+    expect(after.held).toEqual([]);
   });
 
   it("a line without a request context goes out at once, after the lines waiting before it", async () => {
     const fake = fakeSink();
     const lines = createLineWriter(fake.sink);
+    for (const line of quiet) lines.write(line, context().ctx);
     lines.write("a", context().ctx);
-    lines.write("b", context().ctx);
-    lines.write("c");
-    expect(fake.calls).toEqual(["a", "b", "c"]);
+    lines.write("b");
+    expect(fake.calls).toEqual([...quiet, "a", "b"]);
     await fake.advance(LINE_WINDOW_MS);
-    expect(fake.calls).toEqual(["a", "b", "c"]);
+    expect(fake.calls).toEqual([...quiet, "a", "b"]);
   });
 
-  it("never waits longer than the window, whatever the clock did", async () => {
+  it("never waits longer than the window, and not at all after the clock went back", async () => {
     const fake = fakeSink();
     const lines = createLineWriter(fake.sink);
-    lines.write("a", context().ctx);
+    for (const line of quiet) lines.write(line, context().ctx);
+    const first = context();
+    lines.write("a", first.ctx);
+    await fake.advance(LINE_WINDOW_MS);
+    await Promise.all(first.held);
+    expect(fake.calls).toEqual([...quiet, "a"]);
     await fake.advance(-60_000);
     const { held, ctx } = context();
     lines.write("b", ctx);
-    await fake.advance(LINE_WINDOW_MS);
-    await Promise.all(held);
-    expect(fake.calls).toEqual(["a", "b"]);
+    expect(fake.calls).toEqual([...quiet, "a", "b"]);
+    expect(held).toEqual([]);
   });
 });
