@@ -257,6 +257,12 @@ const width = Math.max(...rows.map(([name]) => name.length));
 console.log(`\n${process.version}, ${cpus().length} × ${cpus()[0]?.model}; medians`);
 for (const [name, value] of rows) console.log(`${name.padEnd(width)}  ${value}`);
 
+// The chart shows the last run of each section: this run's, else the one results-detail keeps.
+const shownBroker = (broker ?? before.broker ?? null) as BrokerResult | null;
+const shownFetch = (fetched ?? before.fetch ?? null) as FetchResult | null;
+const shownBaseline = broker
+  ? baselineName()
+  : (before.broker?.run?.baseline as string | undefined);
 const panels: Panel[] = [];
 const ns = (value: number | null) => (value === null ? "—" : `${value.toFixed(0)} ns`);
 const hotPath = results.hotPath as Record<string, number | null>;
@@ -316,29 +322,29 @@ const brokerBars: Panel["bars"] = [
     ours: true,
   },
 ];
-if (broker?.viaEmulator) {
+if (shownBroker?.viaEmulator) {
   brokerBars.push({
     label: "proxy, through to the emulator",
-    value: broker.viaEmulator.proxyRps,
-    text: rps(broker.viaEmulator.proxyRps),
+    value: shownBroker.viaEmulator.proxyRps,
+    text: rps(shownBroker.viaEmulator.proxyRps),
   });
 }
-if (broker?.baseline) {
+if (shownBroker?.baseline) {
   brokerBars.push(
     {
-      label: `token, before (${baselineName()})`,
-      value: broker.baseline.tokenRps,
-      text: rps(broker.baseline.tokenRps),
+      label: `token, before (${shownBaseline})`,
+      value: shownBroker.baseline.tokenRps,
+      text: rps(shownBroker.baseline.tokenRps),
     },
     {
       label: "introspection, before",
-      value: broker.baseline.introspectRps,
-      text: rps(broker.baseline.introspectRps),
+      value: shownBroker.baseline.introspectRps,
+      text: rps(shownBroker.baseline.introspectRps),
     },
     {
       label: "proxy, before",
-      value: broker.baseline.proxyRps,
-      text: rps(broker.baseline.proxyRps),
+      value: shownBroker.baseline.proxyRps,
+      text: rps(shownBroker.baseline.proxyRps),
     },
   );
 }
@@ -347,14 +353,14 @@ panels.push({
     "broker under wrangler dev, 25 connections; proxy to an instant upstream (longer is better)",
   bars: brokerBars,
 });
-if (broker?.cpuRatio) {
+if (shownBroker?.cpuRatio) {
   const byCpu = (label: string, target: string, ours = true) => ({
     label,
-    value: broker.cpuRatio[target] ?? null,
+    value: shownBroker.cpuRatio[target] ?? null,
     text:
-      broker.cpuRatio[target] === undefined
+      shownBroker.cpuRatio[target] === undefined
         ? "—"
-        : `${broker.cpuRatio[target]?.toFixed(2)}× (${broker.serverCpuUs[target]} µs)`,
+        : `${shownBroker.cpuRatio[target]?.toFixed(2)}× (${shownBroker.serverCpuUs[target]} µs)`,
     ours,
   });
   const cpuBars: Panel["bars"] = [
@@ -363,7 +369,7 @@ if (broker?.cpuRatio) {
     byCpu("introspection", "introspect"),
     byCpu("proxy", "proxy"),
   ];
-  if (broker.baseline) {
+  if (shownBroker.baseline) {
     cpuBars.push(
       byCpu("token, before", "token:baseline", false),
       byCpu("introspection, before", "introspect:baseline", false),
@@ -392,17 +398,17 @@ const fetchBars: Panel["bars"] = [
     ours: true,
   },
 ];
-if (fetched?.baseline) {
+if (shownFetch?.baseline) {
   fetchBars.push(
     {
       label: "GET, before",
-      value: fetched.baseline.getRatio,
-      text: times(fetched.baseline.getRatio),
+      value: shownFetch.baseline.getRatio,
+      text: times(shownFetch.baseline.getRatio),
     },
     {
       label: "POST, before",
-      value: fetched.baseline.postRatio,
-      text: times(fetched.baseline.postRatio),
+      value: shownFetch.baseline.postRatio,
+      text: times(shownFetch.baseline.postRatio),
     },
   );
 }

@@ -4,8 +4,8 @@
  * in three states — cold (no token yet), expired (the token held is past its expiry), and inside
  * the refresh window (the token held is still valid, but due for a refresh). Counted: the token
  * calls each library made for the 1,000, and in the refresh window how many callers waited for
- * the refresh (the token server holds that answer 200 ms; a caller waited when its call took
- * 100 ms or more). Run by `npm run bench:all`; alone: `node bench/stampede.ts`.
+ * the refresh (the token server holds that answer 500 ms; a caller waited when its call took
+ * 400 ms or more). Run by `npm run bench:all`; alone: `node bench/stampede.ts`.
  *
  * How each library is brought into each state, each with a client of its own per state:
  * - edgetoken: its runtime clock is moved (an hour's token: 3,601 s on for expired, 3,000 s on
@@ -13,8 +13,8 @@
  * - google-auth-library (`UserRefreshClient`): expired with a 1 s token and 1.2 s of waiting;
  *   the window with `eagerRefreshThresholdMillis` just over the token's hour (due at once).
  * - @azure/identity (`ClientSecretCredential`, MSAL): expired with a 1 s token and 1.2 s of
- *   waiting; the window with a 302 s token and 2.2 s of waiting (MSAL renews a token within
- *   300 s of its expiry).
+ *   waiting; the window with a 304 s token and 6 s of waiting (MSAL renews a token within
+ *   300 s of its expiry, counted in whole seconds).
  */
 import { spawnSync } from "node:child_process";
 import { ClientSecretCredential } from "@azure/identity";
@@ -23,7 +23,7 @@ import { createTokenSource, oauth2ClientCredentials } from "../src/index.ts";
 import { selfSigned, startTokenServer, type TokenServer } from "./support/token-server.ts";
 
 const CALLERS = 1_000;
-const REFRESH_DELAY_MS = 200;
+const REFRESH_DELAY_MS = 500;
 const HOUR = 3600;
 
 type State = "cold" | "expired" | "window";
@@ -32,7 +32,7 @@ type Library = "edgetoken" | "google" | "azure";
 export interface StampedeCount {
   /** Token calls the 1,000 concurrent callers caused. */
   calls: number;
-  /** Callers that took at least half the refresh's 200 ms (meaningful in the window). */
+  /** Callers that took 80 % of the refresh's 500 ms or more (meaningful in the window). */
   waiters: number;
 }
 
@@ -72,7 +72,7 @@ async function stampede(server: TokenServer, path: string, client: Client) {
   server.answer.delayMs = 0;
   return {
     calls: (server.calls.get(path) ?? 0) - before,
-    waiters: durations.filter((ms) => ms >= REFRESH_DELAY_MS / 2).length,
+    waiters: durations.filter((ms) => ms >= REFRESH_DELAY_MS * 0.8).length,
   };
 }
 
@@ -124,9 +124,9 @@ async function azure(server: TokenServer, state: State): Promise<StampedeCount> 
   });
   const scope = "api://bench/.default";
   if (state !== "cold") {
-    server.answer.expiresIn = state === "expired" ? 1 : 302;
+    server.answer.expiresIn = state === "expired" ? 1 : 304;
     await credential.getToken(scope);
-    await sleep(state === "expired" ? 1_200 : 2_200);
+    await sleep(state === "expired" ? 1_200 : 6_000);
   }
   return stampede(server, path, { call: () => credential.getToken(scope) });
 }
