@@ -1,4 +1,5 @@
-import type { TokenSourceEvent } from "../src/index.ts";
+import type { TokenSourceEvent, WaitUntil } from "../src/index.ts";
+import { createLineWriter } from "./audit-lines.ts";
 import { count } from "./counters.ts";
 
 /**
@@ -22,8 +23,14 @@ export interface AuditEvent {
   complaint?: "renewed" | "already_renewed" | "cooldown" | undefined;
 }
 
-/** Writes the line; `now` is the broker's clock, printed as `at`. */
-export function audit(event: AuditEvent, now: number): void {
+/** This isolate's audit lines: at once when quiet, grouped under load (`audit-lines.ts`). */
+const lines = createLineWriter();
+
+/**
+ * Writes the line; `now` is the broker's clock, printed as `at`. With the request's `ctx` the
+ * line may wait (at most 100 ms, held by `ctx.waitUntil`) to go out with others.
+ */
+export function audit(event: AuditEvent, now: number, ctx?: WaitUntil): void {
   count(
     event.event,
     { client: event.client_id, scope: event.scope, complaint: event.complaint },
@@ -41,7 +48,7 @@ export function audit(event: AuditEvent, now: number): void {
     complaint: event.complaint,
     at: new Date(now).toISOString(),
   };
-  console.log(JSON.stringify(line));
+  lines.write(JSON.stringify(line), ctx);
 }
 
 /**

@@ -21,6 +21,11 @@ export interface TokenServer {
   certificateFile: string;
   /** Token requests answered, by path. */
   calls: Map<string, number>;
+  /**
+   * What token answers say from now on: `expires_in` (default 3600) and how long each answer
+   * waits before it is sent (default 0) — a slow auth server, so callers that wait show.
+   */
+  answer: { expiresIn: number; delayMs: number };
   close(): Promise<void>;
 }
 
@@ -64,7 +69,11 @@ function json(response: ServerResponse, body: unknown): void {
   response.end(text);
 }
 
-function handler(calls: Map<string, number>, origin: () => string) {
+function handler(
+  calls: Map<string, number>,
+  origin: () => string,
+  answer: { expiresIn: number; delayMs: number },
+) {
   let issued = 0;
   return (request: IncomingMessage, response: ServerResponse) => {
     const url = new URL(request.url ?? "/", "http://127.0.0.1");
@@ -97,14 +106,17 @@ function handler(calls: Map<string, number>, origin: () => string) {
       if (request.method === "POST" && /token$/.test(url.pathname)) {
         calls.set(url.pathname, (calls.get(url.pathname) ?? 0) + 1);
         issued++;
-        json(response, {
+        const { expiresIn, delayMs } = answer;
+        const token = {
           access_token: `bench-token-${issued}-${"x".repeat(600)}`,
           token_type: "Bearer",
-          expires_in: 3600,
-          ext_expires_in: 3600,
+          expires_in: expiresIn,
+          ext_expires_in: expiresIn,
           // The scope asked for: MSAL files the token under the scopes the answer names.
           scope: new URLSearchParams(body).get("scope") ?? "payments",
-        });
+        };
+        if (delayMs > 0) setTimeout(() => json(response, token), delayMs);
+        else json(response, token);
         return;
       }
       response.writeHead(404, { "content-length": 0 });
@@ -121,11 +133,12 @@ function listen(server: ReturnType<typeof createHttp>): Promise<number> {
 
 export async function startTokenServer(tls = selfSigned()): Promise<TokenServer> {
   const calls = new Map<string, number>();
+  const answer = { expiresIn: 3600, delayMs: 0 };
   let httpsOrigin = "";
-  const plain = createHttp(handler(calls, () => plainOrigin));
+  const plain = createHttp(handler(calls, () => plainOrigin, answer));
   const secure = createHttps(
     { key: readFileSync(tls.keyFile), cert: readFileSync(tls.certificateFile) },
-    handler(calls, () => httpsOrigin),
+    handler(calls, () => httpsOrigin, answer),
   );
   const plainOrigin = `http://127.0.0.1:${await listen(plain)}`;
   httpsOrigin = `https://127.0.0.1:${await listen(secure)}`;
@@ -134,6 +147,7 @@ export async function startTokenServer(tls = selfSigned()): Promise<TokenServer>
     https: httpsOrigin,
     certificateFile: tls.certificateFile,
     calls,
+    answer,
     close: async () => {
       plain.closeAllConnections();
       secure.closeAllConnections();

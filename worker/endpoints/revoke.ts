@@ -33,6 +33,7 @@ export async function revokeEndpoint(call: Call): Promise<Response | Failure> {
           exp: claims.exp,
         },
         call.now,
+        call.ctx,
       );
     }
   }

@@ -145,7 +145,7 @@ export async function rpcBrokerToken(
   if (!grant.ok) return grant;
   const { access_token, token_type, expires_in, scope } = await issueToken(
     at.state.keys,
-    { now: at.now, issuer },
+    { now: at.now, issuer, ctx: at.ctx },
     grant.value,
   );
   return ok({ access_token, token_type, expires_in, scope });

@@ -3,6 +3,7 @@
  * entrypoint all come here with the grant a request earned. It signs the RFC 9068 JWT with the
  * current key and writes the audit line.
  */
+import type { WaitUntil } from "../../src/index.ts";
 import { audit } from "../audit.ts";
 import { type Grant, TOKEN_TYPE_ACCESS_TOKEN } from "../oauth/grants.ts";
 import { claimsFor } from "./claims.ts";
@@ -24,7 +25,7 @@ export interface IssuedToken {
  */
 export async function issueToken(
   keys: KeySource,
-  at: { now: number; issuer: string },
+  at: { now: number; issuer: string; ctx?: WaitUntil },
   grant: Grant,
   subjectJti?: string,
 ): Promise<IssuedToken> {
@@ -42,6 +43,7 @@ export async function issueToken(
       ...(subjectJti === undefined ? {} : { sub: claims.sub, subject_jti: subjectJti }),
     },
     at.now,
+    at.ctx,
   );
   return {
     access_token: accessToken,

@@ -49,6 +49,28 @@ const ClaimsSchema = v.object({
 /** A generous bound: a compact JWS longer than this is not one of ours. */
 const MAX_TOKEN_LENGTH = 4096;
 
+/**
+ * Tokens that verified, per key set, so a token presented again and again (the proxy's and
+ * introspection's hot path) costs one ES256 verification per isolate, not one per request. An
+ * entry holds what was checked against a token's exact bytes — signature, header, issuer,
+ * audience, claim shapes — and is used only for the same bytes, the same issuer and audience and
+ * the same key set (a rotation or a reload of the keys starts afresh); the time-bound claims
+ * (`exp`, `nbf`) and revocation are checked again on every use. Only tokens that verified are
+ * kept, at most {@link VERIFIED_MAX} (the oldest goes first).
+ */
+const VERIFIED_MAX = 1024;
+interface Verified {
+  claims: AccessTokenClaims;
+  nbf: number | undefined;
+}
+const verifiedByKeys = new WeakMap<KeySet, Map<string, Verified>>();
+
+/** jose's rule with no tolerance: valid while `now` (whole seconds) is before `exp`, not before `nbf`. */
+function inTime(entry: Verified, now: number): boolean {
+  const seconds = Math.floor(now / 1000);
+  return seconds < entry.claims.exp && (entry.nbf === undefined || entry.nbf <= seconds);
+}
+
 function reasonOf(error: unknown): RejectReason {
   const code = (error as { code?: unknown } | null)?.code;
   switch (code) {
@@ -77,6 +99,12 @@ export async function verifyAccessToken(
   options: VerifyOptions,
 ): Promise<Verification> {
   if (token.length > MAX_TOKEN_LENGTH) return { ok: false, failure: "malformed" };
+  const audiences = typeof options.audience === "string" ? [options.audience] : options.audience;
+  const key = `${options.issuer}\n${audiences.join(" ")}\n${token}`;
+  let verified = verifiedByKeys.get(options.keys);
+  const known = verified?.get(key);
+  if (known !== undefined && inTime(known, options.now))
+    return unlessRevoked(known.claims, options);
   let payload: unknown;
   try {
     const verified = await jwtVerify(token, options.keys.getKey, {
@@ -94,6 +122,20 @@ export async function verifyAccessToken(
   const parsed = v.safeParse(ClaimsSchema, payload);
   if (!parsed.success) return { ok: false, failure: "claims" };
   const claims: AccessTokenClaims = parsed.output;
+  const nbf = (payload as { nbf?: unknown }).nbf;
+  if (verified === undefined) {
+    verified = new Map();
+    verifiedByKeys.set(options.keys, verified);
+  }
+  verified.set(key, { claims, nbf: typeof nbf === "number" ? nbf : undefined });
+  if (verified.size > VERIFIED_MAX) verified.delete(verified.keys().next().value ?? key);
+  return unlessRevoked(claims, options);
+}
+
+async function unlessRevoked(
+  claims: AccessTokenClaims,
+  options: VerifyOptions,
+): Promise<Verification> {
   // Its own jti and every ancestor's: revoking any token of the chain revokes what came from it.
   const lineage = [claims.jti, ...lineageOf(claims)];
   const revoked = await Promise.all(lineage.map((jti) => options.isRevoked(jti)));

@@ -116,6 +116,7 @@ export async function providerTokenFor(
       complaint,
     },
     at.now,
+    at.ctx,
   );
   const apply = tokens.placement(scope.value);
   return ok({
