@@ -151,7 +151,7 @@ writeFileSync(
       fetch: section("fetch", fetched),
       broker: section("broker", broker),
       sizes: section("sizes", sizes),
-      scale: section("scale", scale === null ? null : { script: heapScript, ...scale }),
+      scale: section("scale", scale === null ? null : { script: "heap.ts", ...scale }),
     },
     null,
     2,
@@ -252,7 +252,7 @@ if (scale) {
       "get(), 1 source / 10,000 sources",
       `${fixed(scale.hotPath1Ns)} / ${fixed(scale.hotPath10kNs)} ns`,
     ],
-    ["heap per cached source", `${scale.heapPerSourceBytes} B (${heapScript})`],
+    ["heap per cached source", `${scale.heapPerSourceBytes} B (heap.ts)`],
   );
 }
 const width = Math.max(...rows.map(([name]) => name.length));
