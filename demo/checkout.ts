@@ -253,13 +253,15 @@ function showOutcome(outcome: Outcome | { kind: "paying"; text: string }): void 
   detail.textContent = outcome.detail;
 }
 
-function drawAnswer(outcome: Outcome, status: number, ms: number): void {
+function drawAnswer(outcome: Outcome, status: number, ms: number, replayed: boolean): void {
   if (outcome.kind === "paid") {
     step("broker", "provider", "page token checked, swapped for the broker's iPOSpays token");
+    // `Idempotent-Replayed`: the key had paid already; this is that answer, nothing charged again.
+    const again = replayed ? " (the first answer again: not charged twice)" : "";
     step(
       "provider",
       "page",
-      `${httpStatus(status)}: ${outcome.message}, reference ${outcome.reference.slice(0, 8)}…`,
+      `${httpStatus(status)}: ${outcome.message}, reference ${outcome.reference.slice(0, 8)}…${again}`,
       "ok",
       ms,
     );
@@ -297,6 +299,7 @@ async function pay(): Promise<void> {
   setBusy(true);
   showOutcome({ kind: "paying", text: `Paying ${formatCents(current.cents)}…` });
   let outcome: Outcome;
+  let replayed = false;
   try {
     // The token first (from memory, unless it must be fetched: the flow shows that call first).
     await source.get();
@@ -311,14 +314,15 @@ async function pay(): Promise<void> {
     });
     // The status is read first; the body once, as text, however it came.
     const status = response.status;
+    replayed = response.headers.get("idempotent-replayed") === "true";
     outcome = await readPayment(response);
-    drawAnswer(outcome, status, Math.round(performance.now() - started));
+    drawAnswer(outcome, status, Math.round(performance.now() - started), replayed);
   } catch (error) {
     outcome = explainThrown(error, navigator.onLine);
     if (outcome.from === "page") console.error(error);
   }
   if (outcome.kind === "paid") {
-    payments += 1;
+    if (!replayed) payments += 1;
     element("count").textContent = String(payments);
     attempt = undefined;
   } else if (!(outcome as Failure).retry) {

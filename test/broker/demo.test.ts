@@ -122,8 +122,13 @@ describe("the demo page's payment through the proxy, with an Idempotency-Key", (
       };
       return body.iposhpresponse.transactionReferenceId;
     };
-    const first = await referenceOf(await pay("attempt-1"));
-    const retried = await referenceOf(await pay("attempt-1"));
+    const firstAnswer = await pay("attempt-1");
+    expect(firstAnswer.headers.get("idempotent-replayed")).toBeNull();
+    const first = await referenceOf(firstAnswer);
+    const replay = await pay("attempt-1");
+    // The provider's word that nothing was charged again crosses the proxy.
+    expect(replay.headers.get("idempotent-replayed")).toBe("true");
+    const retried = await referenceOf(replay);
     const next = await referenceOf(await pay("attempt-2"));
     expect(retried).toBe(first);
     expect(next).not.toBe(first);

@@ -37,7 +37,8 @@ export const PROXY_TIMEOUT_MS = 10_000;
 /** An upstream answer larger than this is not passed on (a payment API answers in kilobytes). */
 export const PROXY_RESPONSE_LIMIT_BYTES = 1024 * 1024;
 /** Never `location`: a redirect is not followed, and not pointed at either. */
-const RESPONSE_HEADERS = ["content-type", "retry-after", "x-request-id"];
+/** `Idempotent-Replayed` tells the caller a retried payment was not made twice. */
+const RESPONSE_HEADERS = ["content-type", "idempotent-replayed", "retry-after", "x-request-id"];
 const REDACTED = "[redacted]";
 
 /** A token refused within this long of being obtained is the request's fault, not the token's. */
