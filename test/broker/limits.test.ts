@@ -32,7 +32,8 @@ describe("per-client rate limits (Durable Object)", () => {
     expect(refused.headers.get("retry-after")).toBe("20");
     expect(await refused.json()).toEqual({
       error: "rate_limited",
-      error_description: "Too many requests for this client; retry in 20 s.",
+      error_description:
+        "Too many requests (this client, or failed attempts from this source); retry in 20 s.",
     });
     // Another client has its own budget.
     expect(

@@ -211,12 +211,13 @@ describe("the binding is the credential", () => {
     expect(error.code).toBe("rate_limited");
     expect(error.retryAfterSeconds).toBe(20);
     expect(error.message).toBe(
-      "rate_limited: Too many requests for this client; retry in 20 s. (retry after 20 s)",
+      "rate_limited: Too many requests (this client, or failed attempts from this source); retry in 20 s. (retry after 20 s)",
     );
     // Across a binding only the message arrives (Workers RPC drops own properties): it is enough.
     expect(readBrokerRefusal(new Error(error.message))).toEqual({
       code: "rate_limited",
-      description: "Too many requests for this client; retry in 20 s.",
+      description:
+        "Too many requests (this client, or failed attempts from this source); retry in 20 s.",
       retryAfterSeconds: 20,
     });
     // Spent over RPC, the budget is spent over HTTP too.

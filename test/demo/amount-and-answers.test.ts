@@ -107,7 +107,8 @@ describe("the demo's reading of a payment answer", () => {
         429,
         JSON.stringify({
           error: "rate_limited",
-          error_description: "Too many requests for this client; retry in 12 s.",
+          error_description:
+            "Too many requests (this client, or failed attempts from this source); retry in 12 s.",
         }),
         JSON_TYPE,
         { "retry-after": "12" },

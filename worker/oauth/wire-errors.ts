@@ -67,7 +67,7 @@ export function wireError(failure: Failure): WireError {
       return wire(
         429,
         "rate_limited",
-        `Too many requests for this client; retry in ${failure.retryAfterSeconds} s.`,
+        `Too many requests (this client, or failed attempts from this source); retry in ${failure.retryAfterSeconds} s.`,
         { "Retry-After": String(failure.retryAfterSeconds) },
       );
     case "method_not_allowed":
