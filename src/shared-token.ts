@@ -165,7 +165,13 @@ export class SharedToken {
       this.#cache.current() === undefined
         ? Math.min(this.#leaseMs, 2 * this.#backendMs)
         : this.#leaseMs;
-    for (let poll = 0; state === "busy" && poll < waitMs / LEASE_POLL_MS; poll++) {
+    // Counted in polls (a clock a test holds still) and in time (each look costs a store read and
+    // a lease call, up to a quarter of the deadline each).
+    for (
+      let poll = 0;
+      state === "busy" && poll < waitMs / LEASE_POLL_MS && this.#runtime.now() - started < waitMs;
+      poll++
+    ) {
       await this.#runtime.sleep(LEASE_POLL_MS, signal);
       const seen = await this.#fromStore(key);
       if (seen.ready !== undefined) {

@@ -94,6 +94,11 @@ export function createPayments(
       const parsed = v.safeParse(MadePaymentSchema, kept);
       if (!parsed.success || key.length > MAX_IDEMPOTENCY_KEY_LENGTH || made.has(key)) return;
       made.set(key, parsed.output as MadePayment);
+      while (made.size > PAYMENTS_LIMIT) {
+        const oldest = made.keys().next();
+        if (oldest.done) break;
+        made.delete(oldest.value);
+      }
     },
     clear() {
       made.clear();

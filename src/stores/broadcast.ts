@@ -109,7 +109,10 @@ export function createBroadcastStore(options: BroadcastStoreOptions = {}): Broad
   /** Keeps a record another tab sent, when it is sound, live and at least as new as ours. */
   const take = (key: string, record: string): void => {
     const token = decodeToken(record, key);
-    if (token === undefined || !(token.expiresAt > now())) return;
+    // Obtained in the future is no tab's token (a minute of clock skew allowed): kept, it would
+    // hold off every real one as "older" until it expired.
+    const at = now();
+    if (token === undefined || !(token.expiresAt > at) || token.obtainedAt > at + 60_000) return;
     const ours = held(key);
     if (ours !== undefined && ours.obtainedAt > token.obtainedAt) return;
     entries.set(key, { record, token });

@@ -12,10 +12,11 @@ export interface DenoKvLeaseOptions {
   prefix?: readonly string[];
 }
 
-/** Who holds a key's lease, and until when (epoch ms, the holder's clock). */
+/** Who holds a key's lease, since when and until when (epoch ms, the holder's clock). */
 const LeaseRecordSchema = v.object({
   holder: v.string(),
   until: v.pipe(v.number(), v.finite()),
+  taken: v.optional(v.pipe(v.number(), v.finite())),
 });
 
 const SettledSchema = v.pipe(v.number(), v.finite());
@@ -39,7 +40,10 @@ const RACES = 3;
  * one read (an atomic check): absent, lapsed (its `until` is past — Deno KV's own `expireIn`
  * deletes lazily, so the time is compared here) or already this holder's. Release is
  * compare-and-delete on the versionstamp this holder wrote, so a holder whose lease lapsed never
- * releases the next holder's. A call that throws is tried again a few times within milliseconds,
+ * releases the next holder's. A lease that lapses unreleased (a release that failed, an isolate
+ * that went away) counts as settled at the time it was taken, as the Durable Object and Redis
+ * leases do: its holder may have spent a rotating refresh handle, so no copy of the store older
+ * than that take is spent again. A call that throws is tried again a few times within milliseconds,
  * then rejects: the token source goes on without the lease (single flight per instance).
  *
  * @see https://docs.deno.com/deploy/kv/manual/transactions/
@@ -115,12 +119,32 @@ export function createDenoKvLease(
           return false;
         }
         const checked = { key: name, versionstamp: lease.versionstamp };
-        const record = { holder, until };
+        const record = { holder, until, taken: now };
         const ttl = { expireIn: expireIn(until - now) };
-        const operation = () => commit(kv.atomic().check(checked).set(name, record, ttl));
+        // Another holder's lease that lapsed: settled at its take, in the same commit (checked,
+        // so the settled time never moves back).
+        const lapsedAt =
+          current.success && current.output.holder !== holder
+            ? (current.output.taken ?? current.output.until)
+            : undefined;
+        const bump =
+          lapsedAt !== undefined && (!told.success || lapsedAt > told.output)
+            ? lapsedAt
+            : undefined;
+        const operation = () => {
+          const atomic = kv.atomic().check(checked).set(name, record, ttl);
+          return commit(
+            bump === undefined
+              ? atomic
+              : atomic
+                  .check({ key: settledKey(key), versionstamp: settled.versionstamp })
+                  .set(settledKey(key), bump, { expireIn: SETTLED_MS }),
+          );
+        };
         const versionstamp = await retrying(operation);
         if (versionstamp !== null) {
           written.set(writtenKey(key, holder), versionstamp);
+          if (bump !== undefined) settledSeen.set(key, bump);
           return true;
         }
         // Another instance wrote the lease between our read and our commit: read it again.

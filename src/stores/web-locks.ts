@@ -96,6 +96,9 @@ export function createWebLocksLease(options: WebLocksLeaseOptions = {}): TokenLe
     const parsed = v.safeParse(Holding, event.data);
     if (!parsed.success) return;
     if (parsed.output.t === "edgetoken.held") {
+      // A holder announces a lease from now on: one already over when it arrives is not a
+      // holder's (any script of the origin can post here), and must not make a live one overdue.
+      if (!(parsed.output.until > Date.now())) return;
       others.set(parsed.output.name, { until: parsed.output.until });
     } else others.delete(parsed.output.name);
   });

@@ -60,9 +60,17 @@ Deno.test("the lease: one holder at a time; the holder may take it again; it lap
     // Deno KV deletes expired entries lazily (and this one's expireIn is 15 s of real time, not
     // yet up): the record is still there, and the lease compares `until` itself.
     const raw = await kv.get<{ holder: string; until: number }>(leaseKey("k"));
-    equal(raw.value, { holder: "a", until: T0 + 17_000 }, "the record when b comes");
+    equal(
+      raw.value,
+      { holder: "a", until: T0 + 17_000, taken: T0 + 2_000 },
+      "the record when b comes",
+    );
     equal(await lease.acquire("k", "b", T0 + 17_000, T0 + 32_000), true, "b once a's lapsed");
-    equal((await kv.get(leaseKey("k"))).value, { holder: "b", until: T0 + 32_000 }, "b's record");
+    equal(
+      (await kv.get(leaseKey("k"))).value,
+      { holder: "b", until: T0 + 32_000, taken: T0 + 17_000 },
+      "b's record",
+    );
   }));
 
 Deno.test("the lease's record is kept in Deno KV for the lease's length (expireIn)", () =>
@@ -106,7 +114,11 @@ Deno.test("release is compare-and-delete: a holder whose lease lapsed never rele
     equal(await lease.acquire("k", "slow", T0, T0 + 1_000), true, "slow");
     equal(await lease.acquire("k", "next", T0 + 1_000, T0 + 16_000), true, "next, after lapse");
     await lease.release("k", "slow"); // late: its versionstamp is not the record's any more
-    equal((await kv.get(leaseKey("k"))).value, { holder: "next", until: T0 + 16_000 }, "after");
+    equal(
+      (await kv.get(leaseKey("k"))).value,
+      { holder: "next", until: T0 + 16_000, taken: T0 + 1_000 },
+      "after",
+    );
     equal(await lease.acquire("k", "third", T0 + 2_000, T0 + 17_000), false, "third");
     await lease.release("k", "next");
     equal((await kv.get(leaseKey("k"))).versionstamp, null, "deleted by its holder");
@@ -178,6 +190,25 @@ Deno.test("the settled time reaches the next holder with its acquire, and only m
     equal((await kv.get(settledKey("k"))).value, T0 + 2_000, "a lapsed holder's newer one");
     await next.release("k", "late", Number.NaN);
     equal((await kv.get(settledKey("k"))).value, T0 + 2_000, "NaN is no time");
+  }));
+
+Deno.test("a lease that lapses unreleased counts as settled at its take (its holder may have spent a handle)", () =>
+  withKv(async (kv) => {
+    const lease = createDenoKvLease(kv);
+    const next = createDenoKvLease(kv); // another instance: nothing remembered
+    equal(await lease.acquire("k", "a", T0, T0 + 10_000), true, "a");
+    await lease.release("k", "a", T0 + 1_000);
+    equal(await lease.acquire("k", "dies", T0 + 5_000, T0 + 15_000), true, "dies");
+    // "dies" spent a rotating handle and never stored nor released: its lease lapses.
+    equal(await next.acquire("k", "b", T0 + 16_000, T0 + 26_000), true, "b, after the lapse");
+    equal(await next.settled?.("k"), T0 + 5_000, "settled at the dead holder's take");
+    equal((await kv.get(settledKey("k"))).value, T0 + 5_000, "kept for the next ones too");
+    await next.release("k", "b");
+    // A lapse never moves the settled time back.
+    await lease.release("k", "c", T0 + 30_000);
+    equal(await lease.acquire("k", "dies-again", T0 + 20_000, T0 + 21_000), true, "dies again");
+    equal(await next.acquire("k", "d", T0 + 22_000, T0 + 32_000), true, "d");
+    equal(await next.settled?.("k"), T0 + 30_000, "the newer settled time stays");
   }));
 
 Deno.test("values the lease did not write hold nothing and tell nothing", () =>

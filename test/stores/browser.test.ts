@@ -167,6 +167,19 @@ describe("createBroadcastStore", () => {
     expectSameToken(await store.get(KEY), newer);
   });
 
+  it("ignores a token obtained in the future: it would hold off every real one as older", async () => {
+    const time = clock();
+    const tabs = hub();
+    const channel = tabs.channel();
+    const store = createBroadcastStore({ now: time.now, channel, askMs: 0 });
+    const ahead = makeToken(time.at + 365 * 24 * 3_600_000, { value: "ahead-VALUE" });
+    channel.inject({ t: "edgetoken.set", key: KEY, record: encodeToken(ahead, KEY) });
+    expect(await store.get(KEY)).toBeUndefined();
+    const real = makeToken(time.at, { value: "real-VALUE" });
+    channel.inject({ t: "edgetoken.set", key: KEY, record: encodeToken(real, KEY) });
+    expectSameToken(await store.get(KEY), real);
+  });
+
   it("drops a token when it expires", async () => {
     const time = clock();
     const store = createBroadcastStore({ now: time.now, channel: hub().channel() });
