@@ -5,13 +5,12 @@
  * medians, ns per call. Run under Node 22 by `npm run bench:all` (bench/all.ts), which sets
  * NODE_EXTRA_CA_CERTS for the https side; alone: `node bench/hot-path.ts`.
  */
-import { spawnSync } from "node:child_process";
 import { ClientSecretCredential } from "@azure/identity";
 import { UserRefreshClient } from "google-auth-library";
 import { createTokenSource, oauth2ClientCredentials } from "../src/index.ts";
 import { calibrate, timeLoop } from "./support/loop.ts";
 import { interleaved } from "./support/rounds.ts";
-import { selfSigned, startTokenServer } from "./support/token-server.ts";
+import { startTrustedTokenServer } from "./support/token-server.ts";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 
@@ -75,24 +74,7 @@ export async function hotPath(server: { http: string; https: string }): Promise<
 }
 
 if (import.meta.main) {
-  // Node reads NODE_EXTRA_CA_CERTS once, at start: make the certificate, then run again with it.
-  if (process.env.BENCH_TLS_KEY === undefined) {
-    const tls = selfSigned();
-    const rerun = spawnSync(process.execPath, process.argv.slice(1), {
-      stdio: "inherit",
-      env: {
-        ...process.env,
-        NODE_EXTRA_CA_CERTS: tls.certificateFile,
-        BENCH_TLS_KEY: tls.keyFile,
-        BENCH_TLS_CERT: tls.certificateFile,
-      },
-    });
-    process.exit(rerun.status ?? 1);
-  }
-  const server = await startTokenServer({
-    keyFile: process.env.BENCH_TLS_KEY,
-    certificateFile: String(process.env.BENCH_TLS_CERT),
-  });
+  const server = await startTrustedTokenServer();
   try {
     const result = await hotPath(server);
     result.tokenCalls = Object.fromEntries(server.calls);

@@ -16,11 +16,10 @@
  *   waiting; the window with a 304 s token and 6 s of waiting (MSAL renews a token within
  *   300 s of its expiry, counted in whole seconds).
  */
-import { spawnSync } from "node:child_process";
 import { ClientSecretCredential } from "@azure/identity";
 import { UserRefreshClient } from "google-auth-library";
 import { createTokenSource, oauth2ClientCredentials } from "../src/index.ts";
-import { selfSigned, startTokenServer, type TokenServer } from "./support/token-server.ts";
+import { startTrustedTokenServer, type TokenServer } from "./support/token-server.ts";
 
 const CALLERS = 1_000;
 const REFRESH_DELAY_MS = 500;
@@ -156,24 +155,7 @@ export async function stampedeBench(server: TokenServer): Promise<StampedeResult
 }
 
 if (import.meta.main) {
-  // Node reads NODE_EXTRA_CA_CERTS once, at start: make the certificate, then run again with it.
-  if (process.env.BENCH_TLS_KEY === undefined) {
-    const tls = selfSigned();
-    const rerun = spawnSync(process.execPath, process.argv.slice(1), {
-      stdio: "inherit",
-      env: {
-        ...process.env,
-        NODE_EXTRA_CA_CERTS: tls.certificateFile,
-        BENCH_TLS_KEY: tls.keyFile,
-        BENCH_TLS_CERT: tls.certificateFile,
-      },
-    });
-    process.exit(rerun.status ?? 1);
-  }
-  const server = await startTokenServer({
-    keyFile: process.env.BENCH_TLS_KEY,
-    certificateFile: String(process.env.BENCH_TLS_CERT),
-  });
+  const server = await startTrustedTokenServer();
   try {
     console.log(JSON.stringify(await stampedeBench(server)));
   } finally {

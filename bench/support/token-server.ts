@@ -4,7 +4,7 @@
  * self-signed certificate (made with `openssl` on the spot) for @azure/identity, whose MSAL
  * insists on https. No internet: every token URL the benchmarks use points here.
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { createServer as createHttp, type IncomingMessage, type ServerResponse } from "node:http";
 import { createServer as createHttps } from "node:https";
@@ -157,4 +157,29 @@ export async function startTokenServer(tls = selfSigned()): Promise<TokenServer>
       ]);
     },
   };
+}
+
+/**
+ * The token server for a benchmark run as its own process. Node reads NODE_EXTRA_CA_CERTS once,
+ * at start: the first call makes the certificate and runs this process again with it (and exits
+ * with that run's status); in the run again, it starts the server on that certificate.
+ */
+export async function startTrustedTokenServer(): Promise<TokenServer> {
+  if (process.env.BENCH_TLS_KEY === undefined) {
+    const tls = selfSigned();
+    const rerun = spawnSync(process.execPath, process.argv.slice(1), {
+      stdio: "inherit",
+      env: {
+        ...process.env,
+        NODE_EXTRA_CA_CERTS: tls.certificateFile,
+        BENCH_TLS_KEY: tls.keyFile,
+        BENCH_TLS_CERT: tls.certificateFile,
+      },
+    });
+    process.exit(rerun.status ?? 1);
+  }
+  return startTokenServer({
+    keyFile: process.env.BENCH_TLS_KEY,
+    certificateFile: String(process.env.BENCH_TLS_CERT),
+  });
 }
