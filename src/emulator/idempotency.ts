@@ -14,8 +14,8 @@ export interface Payments {
   /** The answer a key already got, `reused` when it came with another body, else `undefined`. */
   recall(key: string, fingerprint: string, now: number): Reply | "reused" | undefined;
   remember(key: string, fingerprint: string, reply: Reply, now: number): void;
-  /** Takes back a payment the storage kept; one of the wrong shape is skipped. */
-  restore(key: string, kept: unknown): void;
+  /** Takes back the payments the storage kept (by key); those of the wrong shape are skipped. */
+  restore(kept: readonly (readonly [string, unknown])[]): void;
   clear(): void;
 }
 
@@ -67,6 +67,15 @@ export function createPayments(
   keep?: (key: string, payment: MadePayment | undefined) => void,
 ): Payments {
   const made = new Map<string, MadePayment>();
+  /** Past the limit, the oldest keys go (from the storage too). */
+  const trim = (forget?: (key: string, payment: undefined) => void): void => {
+    while (made.size > PAYMENTS_LIMIT) {
+      const oldest = made.keys().next();
+      if (oldest.done) break;
+      made.delete(oldest.value);
+      forget?.(oldest.value, undefined);
+    }
+  };
   return {
     recall(key, fingerprint, now) {
       const entry = made.get(key);
@@ -83,22 +92,20 @@ export function createPayments(
       made.delete(key);
       made.set(key, payment);
       keep?.(key, payment);
-      while (made.size > PAYMENTS_LIMIT) {
-        const oldest = made.keys().next();
-        if (oldest.done) break;
-        made.delete(oldest.value);
-        keep?.(oldest.value, undefined);
-      }
+      trim(keep);
     },
-    restore(key, kept) {
-      const parsed = v.safeParse(MadePaymentSchema, kept);
-      if (!parsed.success || key.length > MAX_IDEMPOTENCY_KEY_LENGTH || made.has(key)) return;
-      made.set(key, parsed.output as MadePayment);
-      while (made.size > PAYMENTS_LIMIT) {
-        const oldest = made.keys().next();
-        if (oldest.done) break;
-        made.delete(oldest.value);
+    restore(kept) {
+      const sound: [string, MadePayment][] = [];
+      for (const [key, value] of kept) {
+        const parsed = v.safeParse(MadePaymentSchema, value);
+        if (parsed.success && key.length <= MAX_IDEMPOTENCY_KEY_LENGTH && !made.has(key)) {
+          sound.push([key, parsed.output as MadePayment]);
+        }
       }
+      // Oldest first, as they were made (storage lists by key): past the limit, the oldest go.
+      sound.sort((a, b) => a[1].at - b[1].at);
+      for (const [key, payment] of sound) made.set(key, payment);
+      trim(keep);
     },
     clear() {
       made.clear();

@@ -103,11 +103,6 @@ export function keepPaymentsIn(
 
 /** Fills `payments` from what `storage` kept; entries of the wrong shape are skipped. */
 export async function restorePayments(payments: Payments, storage: EmulatorStorage): Promise<void> {
-  // Oldest first, as they were made (storage lists by key): past the limit, the oldest go.
-  const at = (kept: unknown): number =>
-    typeof kept === "object" && kept !== null && typeof (kept as { at?: unknown }).at === "number"
-      ? (kept as { at: number }).at
-      : 0;
-  const kept = [...(await storage.list({ prefix: PAYMENT }))].sort((a, b) => at(a[1]) - at(b[1]));
-  for (const [key, payment] of kept) payments.restore(key.slice(PAYMENT.length), payment);
+  const kept = await storage.list({ prefix: PAYMENT });
+  payments.restore([...kept].map(([key, payment]) => [key.slice(PAYMENT.length), payment]));
 }
