@@ -1,6 +1,6 @@
 import { EdgeTokenError, isEdgeTokenError } from "./errors.ts";
-import type { Provider, ResponseVerdict } from "./provider.ts";
-import type { Runtime } from "./runtime.ts";
+import type { Provider, ResponseVerdict, TokenPlacement } from "./provider.ts";
+import { globalFetch, type Runtime } from "./runtime.ts";
 import type { Token } from "./token.ts";
 
 /** What an authenticated fetch needs from the token source that runs it. */
@@ -21,16 +21,33 @@ export interface FetchWith {
  * `internal error; reference=…`) — `request_failed`, apart from the token's own failures. The cause is the platform's error: it names a host at most,
  * never a header — the token travels in one.
  */
-function sendError(error: unknown, request: Request): EdgeTokenError {
+function sendError(error: unknown, signal: AbortSignal | undefined, url: string): EdgeTokenError {
   if (isEdgeTokenError(error)) return error;
-  if (request.signal.aborted) {
+  if (signal?.aborted) {
     return new EdgeTokenError("aborted", "source.fetch() was aborted.", { cause: error });
   }
   return new EdgeTokenError(
     "request_failed",
-    `${new URL(request.url).origin} did not answer; the request may or may not have reached it.`,
+    `${new URL(url).origin} did not answer; the request may or may not have reached it.`,
     { cause: error },
   );
+}
+
+/** Sends the request with `token` attached; `again`: the replay after a renewal. */
+type Send = (token: Token, again: boolean) => Promise<Response>;
+
+/** The caller's URL or init cannot make a request (no token is in the error: it is theirs). */
+function unbuildable(cause: unknown): EdgeTokenError {
+  return new EdgeTokenError(
+    "configuration",
+    "source.fetch() was given a request that cannot be built; check its URL and init.",
+    { cause },
+  );
+}
+
+/** No cause: the platform's message may quote the header value it refused (the token). */
+function unsendable(): EdgeTokenError {
+  return new EdgeTokenError("invalid_response", "The token cannot be sent in a header.");
 }
 
 /**
@@ -45,6 +62,80 @@ export async function authenticatedFetch(
   via: FetchWith,
 ): Promise<Response> {
   const { provider, runtime } = via;
+  // A stream the caller handed over can be read once: it is not replayed.
+  const replayable = !(init?.body instanceof ReadableStream);
+  const placement = provider.placement;
+  const send =
+    placement !== undefined &&
+    runtime.fetch === globalFetch &&
+    !(input instanceof Request) &&
+    (!replayable || rebuildable(init?.body, input))
+      ? direct(input, init, placement)
+      : viaRequest(input, init, via, replayable);
+  const token = await via.token();
+  const response = await send(token, false);
+  const verdict: ResponseVerdict =
+    (await provider.inspect?.(response)) ?? (response.status === 401 ? "rejected" : "ok");
+  if (verdict === "ok") return response;
+  // A token refused the moment it was obtained is not the token's fault (a bad request, or a
+  // caller provoking 401s): renewing it would turn every such request into an auth call.
+  if (runtime.now() - token.obtainedAt < via.renewCooldownMs) return response;
+  via.refused(token);
+  if (verdict === "renew" || !replayable) return response;
+  const renewed = await via.token();
+  await response.body?.cancel().catch(() => {});
+  return send(renewed, true);
+}
+
+/**
+ * The platform's own `fetch` given the caller's URL and init, with the token in a copy of the
+ * headers: no `Request` is built here, so the body is handed over once, as it is (undici copies
+ * a `Request` given to `fetch` again; this path is what keeps a POST near a plain `fetch`). A
+ * replay sends the same init: its body is a value (`rebuildable`), or a stream, never replayed.
+ */
+function direct(
+  input: string | URL,
+  init: RequestInit | undefined,
+  placement: TokenPlacement,
+): Send {
+  let headers: Headers;
+  try {
+    headers = new Headers(init?.headers);
+  } catch (error) {
+    throw unbuildable(error);
+  }
+  const sending: RequestInit = { ...init, headers, redirect: init?.redirect ?? "manual" };
+  return async (token) => {
+    try {
+      headers.set(placement.header, `${placement.prefix}${token.value}`);
+    } catch {
+      throw unsendable();
+    }
+    try {
+      return await globalFetch(input, sending);
+    } catch (error) {
+      if (init?.signal?.aborted) throw sendError(error, init.signal, "");
+      // Was it the caller's URL or init (a GET with a body, say)? Built without the token, the
+      // platform's error is about the caller's own input.
+      let url: string;
+      try {
+        url = new Request(input, init).url;
+      } catch (cause) {
+        throw unbuildable(cause);
+      }
+      throw sendError(error, undefined, url);
+    }
+  };
+}
+
+/** A `Request` built once, the token set on it, sent through `runtime.fetch`. */
+function viaRequest(
+  input: Request | string | URL,
+  init: RequestInit | undefined,
+  via: FetchWith,
+  replayable: boolean,
+): Send {
+  const { provider, runtime } = via;
   // Redirects are not followed unless the caller asks: the token would travel with them to
   // wherever they point (browsers drop Authorization across origins, not a `token` header).
   const build = (): Request =>
@@ -56,46 +147,27 @@ export async function authenticatedFetch(
     request = build();
   } catch (error) {
     // No token is attached yet: the platform's error is about the caller's own URL or init.
-    throw new EdgeTokenError(
-      "configuration",
-      "source.fetch() was given a request that cannot be built; check its URL and init.",
-      { cause: error },
-    );
+    throw unbuildable(error);
   }
-  const send = async (unsent: Request, token: Token): Promise<Response> => {
+  // What a replay needs, without a copy of the body up front where none is needed: a body given
+  // in `init` as a string, bytes, a Blob or a form is built into a new request from `init` again,
+  // only if a renewal happens. A body that can only be read once and is not the caller's stream
+  // (a Request's own, an async iterable) is teed now — the one copy, as before.
+  const spare = replayable && !rebuildable(init?.body, input) ? request.clone() : undefined;
+  return async (token, again) => {
+    const unsent = again ? (spare ?? build()) : request;
     let authorized: Request;
     try {
       authorized = provider.apply(unsent, token);
     } catch {
-      // No cause: the platform's message may quote the header value it refused (the token).
-      throw new EdgeTokenError("invalid_response", "The token cannot be sent in a header.");
+      throw unsendable();
     }
     try {
       return await runtime.fetch(authorized);
     } catch (error) {
-      throw sendError(error, authorized);
+      throw sendError(error, authorized.signal, authorized.url);
     }
   };
-  // What a replay needs, without a copy of the body up front where none is needed: a body given
-  // in `init` as a string, bytes, a Blob or a form is built into a new request from `init` again,
-  // only if a renewal happens. A stream the caller handed over can be read once: it is not
-  // replayed. A body that can only be read once and is not the caller's stream (a Request's own,
-  // an async iterable) is teed now — the one copy, as before.
-  const replayable = !(init?.body instanceof ReadableStream);
-  const spare = replayable && !rebuildable(init?.body, input) ? request.clone() : undefined;
-  const token = await via.token();
-  const response = await send(request, token);
-  const verdict: ResponseVerdict =
-    (await provider.inspect?.(response)) ?? (response.status === 401 ? "rejected" : "ok");
-  if (verdict === "ok") return response;
-  // A token refused the moment it was obtained is not the token's fault (a bad request, or a
-  // caller provoking 401s): renewing it would turn every such request into an auth call.
-  if (runtime.now() - token.obtainedAt < via.renewCooldownMs) return response;
-  via.refused(token);
-  if (verdict === "renew" || !replayable) return response;
-  const renewed = await via.token();
-  await response.body?.cancel().catch(() => {});
-  return send(spare ?? build(), renewed);
 }
 
 /**
