@@ -66,7 +66,7 @@ function form(): FormData {
 const BODIES: Array<[string, () => BodyInit | undefined]> = [
   ["a string", () => '{"amount":1250}'],
   ["bytes", () => new TextEncoder().encode("amount=1")],
-  ["an ArrayBuffer", () => new TextEncoder().encode("amount=2").buffer],
+  ["an ArrayBuffer", () => new TextEncoder().encode("amount=2").buffer as ArrayBuffer],
   ["a Blob", () => new Blob(['{"amount":3}'], { type: "application/json" })],
   ["URLSearchParams", () => new URLSearchParams({ amount: "4" })],
   ["FormData", form],
@@ -103,7 +103,7 @@ describe("source.fetch on the platform's fetch", () => {
       const body = make();
       const response = await source.fetch(API, {
         method: body === undefined ? "GET" : "POST",
-        body,
+        body: body ?? null,
       });
       expect(response.status).toBe(200);
       expect(sent.map((call) => call.authorization)).toEqual(["Bearer at-1", "Bearer at-2"]);
