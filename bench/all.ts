@@ -108,6 +108,9 @@ const results = {
     ? {
         core: sizes.core,
         coreKvEncrypted: sizes.coreKvEncrypted,
+        tokenSource: sizes.tokenSource,
+        protocolIpospays: sizes.protocolIpospays,
+        protocolOAuth2: sizes.protocolOAuth2,
         broker: sizes.broker,
         oauth4webapi: sizes.oauth4webapi,
         googleAuthLibrary: sizes.googleAuthLibrary,
@@ -116,6 +119,9 @@ const results = {
     : (previous.sizes ?? {
         core: null,
         coreKvEncrypted: null,
+        tokenSource: null,
+        protocolIpospays: null,
+        protocolOAuth2: null,
         broker: null,
         oauth4webapi: null,
         googleAuthLibrary: null,
@@ -240,6 +246,11 @@ if (sizes) {
   rows.push(
     ["core, min+gz", `${sizes.core} B`],
     ["core with KV + encryption, min+gz", `${sizes.coreKvEncrypted} B`],
+    ["token source alone, min+gz", `${sizes.tokenSource} B`],
+    [
+      "iPOSpays / OAuth 2.0 request + response functions",
+      `${sizes.protocolIpospays} / ${sizes.protocolOAuth2} B`,
+    ],
     ["broker as deployed, min+gz", `${sizes.broker} B`],
     ["oauth4webapi client credentials", `${sizes.oauth4webapi} B`],
     ["google-auth-library", `${sizes.googleAuthLibrary} B`],

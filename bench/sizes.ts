@@ -6,6 +6,12 @@
  * - `coreKvEncrypted`: the same with the KV store over encrypted values instead of memory;
  * - `broker`: the broker as deployed — `wrangler deploy --dry-run --outdir` with wrangler.toml
  *   as it is (`minify = true`), its `index.js` gzipped;
+ * - `tokenSource`: `createTokenSource` alone (cache, single flight, refresh ahead, backoff,
+ *   deadline, store and lease logic, `source.fetch`), without a provider;
+ * - `protocolIpospays`, `protocolOAuth2`: the request and response functions of iPOSpays
+ *   (`ipospaysGenerateRequest`, `ipospaysRefreshRequest`, `processIposPaysResponse`) and of
+ *   OAuth 2.0 (`oauth2TokenRequest`, `processOAuth2TokenResponse`), with `sendRequest` (timeout,
+ *   retries, size cap): no cache, like oauth4webapi's below — the like-for-like comparison;
  * - `oauth4webapi`: oauth4webapi's client-credentials functions (`clientCredentialsGrantRequest`,
  *   `processClientCredentialsResponse`, `ClientSecretBasic`, `ClientSecretPost`; no cache);
  * - `googleAuthLibrary`: google-auth-library's `UserRefreshClient`, for Node;
@@ -24,6 +30,9 @@ import { ROOT } from "./support/baseline.ts";
 export interface SizesResult {
   core: number;
   coreKvEncrypted: number;
+  tokenSource: number;
+  protocolIpospays: number;
+  protocolOAuth2: number;
   broker: number;
   oauth4webapi: number;
   googleAuthLibrary: number;
@@ -41,6 +50,18 @@ const ENTRIES = {
   },
   coreKvEncrypted: {
     code: `export { createTokenSource, ipospays, createKvStore, createEncryptedKv } from ${JSON.stringify(SRC)};`,
+    node: false,
+  },
+  tokenSource: {
+    code: `export { createTokenSource } from ${JSON.stringify(SRC)};`,
+    node: false,
+  },
+  protocolIpospays: {
+    code: `export { ipospaysGenerateRequest, ipospaysRefreshRequest, processIposPaysResponse, sendRequest } from ${JSON.stringify(SRC)};`,
+    node: false,
+  },
+  protocolOAuth2: {
+    code: `export { oauth2TokenRequest, processOAuth2TokenResponse, sendRequest } from ${JSON.stringify(SRC)};`,
     node: false,
   },
   oauth4webapi: {
@@ -97,6 +118,9 @@ export async function sizesBench(): Promise<SizesResult> {
   return {
     core: gz("core"),
     coreKvEncrypted: gz("coreKvEncrypted"),
+    tokenSource: gz("tokenSource"),
+    protocolIpospays: gz("protocolIpospays"),
+    protocolOAuth2: gz("protocolOAuth2"),
     broker: gz("broker"),
     oauth4webapi: gz("oauth4webapi"),
     googleAuthLibrary: gz("googleAuthLibrary"),
