@@ -234,18 +234,34 @@ describe("only the paths a scope needs", () => {
     expect(upstreamCalls(world)).toBe(0);
   });
 
-  it("no bearer token is a 401 challenge; a token in the query string does not count", async () => {
+  it("no bearer token is a 401 challenge without an error code (RFC 6750 §3.1); a token in the query string does not count", async () => {
     const world = await brokerWorld();
     const token = await bearer(world);
     const cases: RequestInit[] = [
       { method: "POST", body: "{}" },
+      { method: "POST", body: "{}", headers: { Authorization: "" } },
       { method: "POST", body: "{}", headers: { Authorization: `Basic ${btoa("shop:secret")}` } },
     ];
     for (const init of cases) {
       const response = await world.send(TRANSACT, init);
       expect(response.status).toBe(401);
+      // "If the request lacks any authentication information … SHOULD NOT include an error code."
       expect(response.headers.get("www-authenticate")).toBe('Bearer realm="edgetoken"');
+      expect(await response.json()).toEqual({
+        error: "invalid_request",
+        error_description: "A bearer token is required.",
+      });
     }
+    // A token that is there but not good is the one that names the error.
+    const bad = await world.send(TRANSACT, {
+      method: "POST",
+      body: "{}",
+      headers: { Authorization: "Bearer not.a.jwt" },
+    });
+    expect(bad.status).toBe(401);
+    expect(bad.headers.get("www-authenticate")).toBe(
+      'Bearer realm="edgetoken", error="invalid_token"',
+    );
     const inQuery = await world.send(`${TRANSACT}?access_token=${token}`, {
       method: "POST",
       body: "{}",
