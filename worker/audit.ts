@@ -69,11 +69,21 @@ export interface RefusalEvent {
   /** For `token_refused`: malformed, signature, claims, expired, revoked. */
   reason?: string | undefined;
   retry_after?: number | undefined;
+  /**
+   * For `rate_limited`: the 429s of this budget since its previous line that had no line of
+   * their own (`rate-limit-log.ts`: one line per budget per minute).
+   */
+  suppressed?: number | undefined;
 }
 
-/** Writes a refusal line; `now` is the broker's clock, printed as `at`. */
+/** Counts a refusal and writes its line; `now` is the broker's clock, printed as `at`. */
 export function refusal(event: RefusalEvent, now: number): void {
   count(event.event, { client: event.client_id, reason: event.reason }, now);
+  refusalLine(event, now);
+}
+
+/** Writes a refusal line without counting it (`rate-limit-log.ts` counts every 429 itself). */
+export function refusalLine(event: RefusalEvent, now: number): void {
   const line = {
     event: event.event,
     path: event.path,
@@ -82,6 +92,7 @@ export function refusal(event: RefusalEvent, now: number): void {
     client_id: event.client_id,
     reason: event.reason,
     retry_after: event.retry_after,
+    suppressed: event.suppressed,
     at: new Date(now).toISOString(),
   };
   console.warn(JSON.stringify(line));

@@ -98,6 +98,8 @@ export function createBroker(options: CreateBrokerOptions = {}): Broker {
     async scheduled(_controller, env, ctx) {
       const built = await stateFor(env);
       if (!built.ok) return;
+      // A budget refused within the last run and quiet since gets its summary line now.
+      built.value.limits.settleLog(now());
       await refreshProviderTokens(built.value, ctx);
     },
     async call(name, env, ctx, work) {

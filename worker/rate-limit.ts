@@ -23,13 +23,14 @@
  *   budget's exactness is what it is for.
  *
  * A refusal is remembered in the isolate until it runs out, so a refused caller costs no
- * limiter call and writes no further line. Without `CF-Connecting-IP` (only outside Cloudflare:
- * `wrangler dev`, tests) failures share one source.
+ * limiter call. Every 429 is counted; its `rate_limited` line is written once per budget per
+ * minute, the next one saying how many were not (`rate-limit-log.ts`). Without
+ * `CF-Connecting-IP` (only outside Cloudflare: `wrangler dev`, tests) failures share one source.
  */
 import { DurableObject } from "cloudflare:workers";
-import { refusal } from "./audit.ts";
 import type { ClientPolicy } from "./oauth/client-policy.ts";
 import { type Failure, fail, ok, type Result } from "./oauth/failure.ts";
+import { createRateLimitLog } from "./rate-limit-log.ts";
 import {
   asked,
   demand,
@@ -140,8 +141,13 @@ export interface Limits {
     now: number,
     ctx: ExecutionContext,
   ): Promise<Failure | undefined>;
-  /** Whether `name` was refused and is still waiting: `rate_limited`, without a limiter call. */
+  /**
+   * Whether `name` was refused and is still waiting: `rate_limited`, without a limiter call.
+   * Asked only where the answer is then the request's (it counts as a 429).
+   */
   refused(name: string, now: number): Failure | undefined;
+  /** Writes the `rate_limited` summaries whose minute is over (the cron). */
+  settleLog(now: number): void;
 }
 
 function remember<V>(map: Map<string, V>, name: string, value: V): void {
@@ -152,6 +158,7 @@ function remember<V>(map: Map<string, V>, name: string, value: V): void {
 export function createLimits(namespace: DurableObjectNamespace<RateLimiter>): Limits {
   const until = new Map<string, number>();
   const shares = new Map<string, Share>();
+  const log = createRateLimitLog();
   const refused = (name: string, now: number): Failure | undefined => {
     const end = until.get(name);
     if (end === undefined) return undefined;
@@ -159,7 +166,9 @@ export function createLimits(namespace: DurableObjectNamespace<RateLimiter>): Li
       until.delete(name);
       return undefined;
     }
-    return { kind: "rate_limited", retryAfterSeconds: Math.max(1, Math.ceil((end - now) / 1000)) };
+    const retryAfterSeconds = Math.max(1, Math.ceil((end - now) / 1000));
+    log.refused(name, retryAfterSeconds, now);
+    return { kind: "rate_limited", retryAfterSeconds };
   };
   /** The object's answer, or `undefined` when it could not be asked. */
   const ask = async (
@@ -186,7 +195,7 @@ export function createLimits(namespace: DurableObjectNamespace<RateLimiter>): Li
   };
   const refuse = (name: string, now: number, retryAfterSeconds: number): Failure => {
     remember(until, name, now + retryAfterSeconds * 1000);
-    refusal({ event: "rate_limited", limiter: name, retry_after: retryAfterSeconds }, now);
+    log.refused(name, retryAfterSeconds, now);
     return { kind: "rate_limited", retryAfterSeconds };
   };
   const topUp = (
@@ -213,6 +222,7 @@ export function createLimits(namespace: DurableObjectNamespace<RateLimiter>): Li
   };
   return {
     refused,
+    settleLog: (now) => log.settle(now),
     async take(name, limit, now) {
       const known = refused(name, now);
       if (known !== undefined) return known;

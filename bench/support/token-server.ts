@@ -135,12 +135,15 @@ export async function startTokenServer(tls = selfSigned()): Promise<TokenServer>
   const calls = new Map<string, number>();
   const answer = { expiresIn: 3600, delayMs: 0 };
   let httpsOrigin = "";
-  const plain = createHttp(handler(calls, () => plainOrigin, answer));
+  // Typed by hand: the handler reads `plainOrigin`, which is only known once `plain` listens.
+  const plain: ReturnType<typeof createHttp> = createHttp(
+    handler(calls, () => plainOrigin, answer),
+  );
   const secure = createHttps(
     { key: readFileSync(tls.keyFile), cert: readFileSync(tls.certificateFile) },
     handler(calls, () => httpsOrigin, answer),
   );
-  const plainOrigin = `http://127.0.0.1:${await listen(plain)}`;
+  const plainOrigin: string = `http://127.0.0.1:${await listen(plain)}`;
   httpsOrigin = `https://127.0.0.1:${await listen(secure)}`;
   return {
     http: plainOrigin,

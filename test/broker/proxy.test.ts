@@ -234,24 +234,74 @@ describe("only the paths a scope needs", () => {
     expect(upstreamCalls(world)).toBe(0);
   });
 
-  it("no bearer token is a 401 challenge; a token in the query string does not count", async () => {
+  it("no bearer token is a 401 challenge without an error code (RFC 6750 §3.1); a token in the query string does not count", async () => {
     const world = await brokerWorld();
     const token = await bearer(world);
     const cases: RequestInit[] = [
       { method: "POST", body: "{}" },
+      { method: "POST", body: "{}", headers: { Authorization: "" } },
       { method: "POST", body: "{}", headers: { Authorization: `Basic ${btoa("shop:secret")}` } },
     ];
     for (const init of cases) {
       const response = await world.send(TRANSACT, init);
       expect(response.status).toBe(401);
+      // "If the request lacks any authentication information … SHOULD NOT include an error code."
       expect(response.headers.get("www-authenticate")).toBe('Bearer realm="edgetoken"');
+      expect(await response.json()).toEqual({
+        error: "invalid_request",
+        error_description: "A bearer token is required.",
+      });
     }
+    // A token that is there but not good is the one that names the error.
+    const bad = await world.send(TRANSACT, {
+      method: "POST",
+      body: "{}",
+      headers: { Authorization: "Bearer not.a.jwt" },
+    });
+    expect(bad.status).toBe(401);
+    expect(bad.headers.get("www-authenticate")).toBe(
+      'Bearer realm="edgetoken", error="invalid_token"',
+    );
     const inQuery = await world.send(`${TRANSACT}?access_token=${token}`, {
       method: "POST",
       body: "{}",
     });
     expect(inQuery.status).toBe(401);
     expect(upstreamCalls(world)).toBe(0);
+  });
+
+  it("an Idempotency-Key that is too long, or not visible ASCII, is a 400 and nothing goes upstream", async () => {
+    const world = await brokerWorld();
+    const token = await bearer(world);
+    const bad: [string, string][] = [
+      ["Idempotency-Key", "k".repeat(8 * 1024)],
+      ["Idempotency-Key", "k".repeat(256)],
+      ["X-Idempotency-Key", "k".repeat(300)],
+      ["Idempotency-Key", "order 42"],
+      ["Idempotency-Key", "order-\u00e9"],
+      ["X-Idempotency-Key", "order\t42"],
+    ];
+    for (const [name, value] of bad) {
+      const response = await pay(world, token, { [name]: value });
+      expect(response.status, `${name}: ${value.slice(0, 20)}`).toBe(400);
+      expect(await response.json()).toEqual({
+        error: "invalid_request",
+        error_description: `${name} must be 1 to 255 visible ASCII characters, without spaces, sent once.`,
+      });
+    }
+    // Sent twice, the values arrive joined (", "): two keys are not one.
+    const twice = new Headers({ Authorization: `Bearer ${token}` });
+    twice.append("Idempotency-Key", "order-1");
+    twice.append("Idempotency-Key", "order-2");
+    expect(
+      (await world.send(TRANSACT, { method: "POST", headers: twice, body: "{}" })).status,
+    ).toBe(400);
+    expect(upstreamCalls(world)).toBe(0);
+    const longest = "k".repeat(255);
+    const fine = await pay(world, token, { "Idempotency-Key": longest });
+    expect(fine.status).toBe(200);
+    const sent = world.outbound.find((request) => request.url.endsWith("/api/v3/iposTransact"));
+    expect(sent?.headers.get("idempotency-key")).toBe(longest);
   });
 
   it("a body over the cap is a 413 and is not forwarded", async () => {

@@ -10,6 +10,7 @@
  * call itself — deadline, response cap, redaction of the provider's token, rationed renewals —
  * is `upstream/upstream-call.ts`.
  */
+import * as v from "valibot";
 import { clientByToken } from "../caller.ts";
 import type { Call } from "../context.ts";
 import { readCapped } from "../http/body.ts";
@@ -30,6 +31,34 @@ const REQUEST_HEADERS = [
   "x-idempotency-key",
   "x-request-id",
 ];
+
+/** The idempotency headers the proxy passes on, as the caller is told their names. */
+const IDEMPOTENCY_HEADERS = {
+  "idempotency-key": "Idempotency-Key",
+  "x-idempotency-key": "X-Idempotency-Key",
+};
+/** The longest idempotency key passed on. */
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+/** 1–255 visible ASCII characters: no space, no control character, not two keys joined. */
+const IdempotencyKey = v.pipe(v.string(), v.regex(/^[\x21-\x7e]{1,255}$/));
+
+/**
+ * A typed 400 for an idempotency key that is not one to pass on, before anything goes upstream:
+ * a provider would cut, refuse or ignore a key of kilobytes or of other characters, and a retry
+ * that counts on it not paying twice would then count on nothing. The key is not quoted back.
+ */
+function badIdempotencyKey(headers: Headers): Failure | undefined {
+  for (const [name, shown] of Object.entries(IDEMPOTENCY_HEADERS)) {
+    const value = headers.get(name);
+    if (value !== null && !v.is(IdempotencyKey, value)) {
+      return {
+        kind: "invalid_request",
+        detail: `${shown} must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} visible ASCII characters, without spaces, sent once.`,
+      };
+    }
+  }
+  return undefined;
+}
 
 function pick(headers: Headers, names: readonly string[]): Headers {
   const picked = new Headers();
@@ -95,6 +124,8 @@ async function proxied(call: Call): Promise<Response | Failure> {
   if (!rule.methods.includes(request.method)) {
     return { kind: "method_not_allowed", allow: [...rule.methods, "OPTIONS"] };
   }
+  const key = badIdempotencyKey(request.headers);
+  if (key !== undefined) return key;
   const caller = await clientByToken(call, state.config.audience);
   if (!caller.ok) return caller.failure;
   const { client, claims } = caller.value;
