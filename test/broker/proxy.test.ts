@@ -280,6 +280,8 @@ describe("only the paths a scope needs", () => {
       ["Idempotency-Key", "order 42"],
       ["Idempotency-Key", "order-\u00e9"],
       ["X-Idempotency-Key", "order\t42"],
+      ["X-Request-Id", "r".repeat(8 * 1024)],
+      ["X-Request-Id", "req 42"],
     ];
     for (const [name, value] of bad) {
       const response = await pay(world, token, { [name]: value });
@@ -346,6 +348,11 @@ describe("browsers: exchange for a short token, CORS by origin", () => {
       vary: "Origin",
     });
     expect(preflight.headers.get("access-control-allow-credentials")).toBeNull();
+    // Every id header the proxy passes on, a page may send.
+    const allowed = (preflight.headers.get("access-control-allow-headers") ?? "").split(", ");
+    expect(allowed).toEqual(
+      expect.arrayContaining(["idempotency-key", "x-idempotency-key", "x-request-id"]),
+    );
 
     const paid = await pay(world, pageToken, { Origin: ORIGIN });
     expect(paid.status).toBe(200);

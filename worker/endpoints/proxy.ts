@@ -32,12 +32,16 @@ const REQUEST_HEADERS = [
   "x-request-id",
 ];
 
-/** The idempotency headers the proxy passes on, as the caller is told their names. */
-const IDEMPOTENCY_HEADERS = {
+/**
+ * The caller's ids the proxy passes on — idempotency keys and the request id — as the caller is
+ * told their names: each checked before it goes upstream.
+ */
+const ID_HEADERS = {
   "idempotency-key": "Idempotency-Key",
   "x-idempotency-key": "X-Idempotency-Key",
+  "x-request-id": "X-Request-Id",
 };
-/** The longest idempotency key passed on. */
+/** The longest idempotency key (or request id) passed on. */
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 /** 1–255 visible ASCII characters: no space, no control character, not two keys joined. */
 const IdempotencyKey = v.pipe(v.string(), v.regex(/^[\x21-\x7e]{1,255}$/));
@@ -45,10 +49,11 @@ const IdempotencyKey = v.pipe(v.string(), v.regex(/^[\x21-\x7e]{1,255}$/));
 /**
  * A typed 400 for an idempotency key that is not one to pass on, before anything goes upstream:
  * a provider would cut, refuse or ignore a key of kilobytes or of other characters, and a retry
- * that counts on it not paying twice would then count on nothing. The key is not quoted back.
+ * that counts on it not paying twice would then count on nothing. A request id follows the same
+ * rule (it lands in the provider's logs). The value is not quoted back.
  */
-function badIdempotencyKey(headers: Headers): Failure | undefined {
-  for (const [name, shown] of Object.entries(IDEMPOTENCY_HEADERS)) {
+function badIdHeader(headers: Headers): Failure | undefined {
+  for (const [name, shown] of Object.entries(ID_HEADERS)) {
     const value = headers.get(name);
     if (value !== null && !v.is(IdempotencyKey, value)) {
       return {
@@ -124,7 +129,7 @@ async function proxied(call: Call): Promise<Response | Failure> {
   if (!rule.methods.includes(request.method)) {
     return { kind: "method_not_allowed", allow: [...rule.methods, "OPTIONS"] };
   }
-  const key = badIdempotencyKey(request.headers);
+  const key = badIdHeader(request.headers);
   if (key !== undefined) return key;
   const caller = await clientByToken(call, state.config.audience);
   if (!caller.ok) return caller.failure;

@@ -6,7 +6,8 @@
  */
 
 /** Headers a page may send through the proxy. */
-const ALLOWED_HEADERS = "authorization, content-type, accept, idempotency-key, x-request-id";
+const ALLOWED_HEADERS =
+  "authorization, content-type, accept, idempotency-key, x-idempotency-key, x-request-id";
 /** Headers a page may read from a proxied answer. */
 const EXPOSED_HEADERS = "retry-after, www-authenticate, x-request-id";
 const MAX_AGE_SECONDS = "600";
