@@ -65,14 +65,22 @@ export async function authenticatedFetch(
   // A stream the caller handed over can be read once: it is not replayed.
   const replayable = !(init?.body instanceof ReadableStream);
   const placement = provider.placement;
-  const send =
+  const straight =
     placement !== undefined &&
     runtime.fetch === globalFetch &&
     !(input instanceof Request) &&
-    (!replayable || rebuildable(init?.body, input))
-      ? direct(input, init, placement)
-      : viaRequest(input, init, via, replayable);
-  const token = await via.token();
+    plain(init) &&
+    (!replayable || rebuildable(init?.body, input));
+  const send = straight ? direct(input, init, placement) : viaRequest(input, init, via, replayable);
+  let token: Token;
+  try {
+    token = await via.token();
+  } catch (error) {
+    // The direct path builds nothing before the token: a request that cannot be built is the
+    // caller's to fix, whatever the token endpoint did (as on the Request path, which built it).
+    if (straight) buildable(input, init);
+    throw error;
+  }
   const response = await send(token, false);
   const verdict: ResponseVerdict =
     (await provider.inspect?.(response)) ?? (response.status === 401 ? "rejected" : "ok");
@@ -117,15 +125,33 @@ function direct(
       if (init?.signal?.aborted) throw sendError(error, init.signal, "");
       // Was it the caller's URL or init (a GET with a body, say)? Built without the token, the
       // platform's error is about the caller's own input.
-      let url: string;
-      try {
-        url = new Request(input, init).url;
-      } catch (cause) {
-        throw unbuildable(cause);
-      }
-      throw sendError(error, undefined, url);
+      throw sendError(error, undefined, buildable(input, init).url);
     }
   };
+}
+
+/**
+ * The `Request` the caller's URL and init make, without the token, or `configuration` if they
+ * make none. A stream body stands in as a new empty stream: the caller's may be read already.
+ */
+function buildable(input: string | URL, init: RequestInit | undefined): Request {
+  try {
+    return new Request(
+      input,
+      init?.body instanceof ReadableStream ? { ...init, body: new ReadableStream() } : init,
+    );
+  } catch (cause) {
+    throw unbuildable(cause);
+  }
+}
+
+/**
+ * An init the direct path may spread: none, or a plain object. A `Request` given as init keeps
+ * its members in getters a spread does not copy (its method, its body).
+ */
+function plain(init: RequestInit | undefined | null): boolean {
+  const prototype: unknown = init && Object.getPrototypeOf(init);
+  return !prototype || prototype === Object.prototype;
 }
 
 /** A `Request` built once, the token set on it, sent through `runtime.fetch`. */
