@@ -113,6 +113,9 @@ function direct(
     throw unbuildable(error);
   }
   const sending: RequestInit = { ...init, headers, redirect: init?.redirect ?? "manual" };
+  // The body as it is now, as `fetch` would take it: bytes or a form the caller changes while the
+  // token is on its way (or before a replay) are not what goes out.
+  if (init?.body !== undefined && init.body !== null) sending.body = snapshot(init.body);
   return async (token) => {
     try {
       headers.set(placement.header, `${placement.prefix}${token.value}`);
@@ -152,6 +155,25 @@ function buildable(input: string | URL, init: RequestInit | undefined): Request 
 function plain(init: RequestInit | undefined | null): boolean {
   const prototype: unknown = init && Object.getPrototypeOf(init);
   return !prototype || prototype === Object.prototype;
+}
+
+/**
+ * A copy of a body the caller can still change (bytes, a form), taken now; one they cannot (a
+ * string, a Blob), as it is. Bytes stay bytes (a Blob would be read as a stream): the same bytes
+ * of a view of any type, with no `content-type`, as they would have been.
+ */
+function snapshot(body: BodyInit): BodyInit {
+  if (body instanceof ArrayBuffer) return body.slice(0);
+  if (ArrayBuffer.isView(body)) {
+    return new Uint8Array(body.buffer, body.byteOffset, body.byteLength).slice();
+  }
+  if (body instanceof URLSearchParams) return new URLSearchParams(body);
+  if (!(body instanceof FormData)) return body;
+  const copy = new FormData();
+  body.forEach((value, name) => {
+    copy.append(name, value);
+  });
+  return copy;
 }
 
 /** A `Request` built once, the token set on it, sent through `runtime.fetch`. */

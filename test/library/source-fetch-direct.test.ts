@@ -139,6 +139,30 @@ describe("source.fetch on the platform's fetch", () => {
     expect(server.tokenCalls).toBe(2);
   });
 
+  it("sends the body as it was when called, first and again, though the caller changes it", async () => {
+    const { clock, server, sent, source } = onPlatformFetch();
+    await source.get();
+    clock.advance(5_000);
+    server.revokeAll();
+    const bytes = new TextEncoder().encode("amount=1");
+    const data = form();
+    // A view of another type over part of a buffer: its own bytes, not its elements.
+    const wide = new Uint16Array(new TextEncoder().encode("xxamount=2xx").buffer, 2, 4);
+    const pending = [
+      source.fetch(API, { method: "POST", body: bytes }),
+      source.fetch(API, { method: "POST", body: data }),
+      source.fetch(API, { method: "POST", body: wide }),
+    ];
+    bytes.fill(0);
+    wide.fill(0);
+    data.set("amount", "999999");
+    for (const response of await Promise.all(pending)) expect(response.status).toBe(200);
+    const bodies = sent.map((call) => call.body);
+    expect(bodies.filter((body) => body === "amount=1")).toHaveLength(2);
+    expect(bodies.filter((body) => body === "amount=2")).toHaveLength(2);
+    expect(bodies.filter((body) => body === JSON.stringify([["amount", "1250"]]))).toHaveLength(2);
+  });
+
   it("a Request given as init keeps its method, headers and body", async () => {
     const { sent, source } = onPlatformFetch(async () => new Response("ok"));
     const init = new Request(API, { method: "DELETE", headers: { "x-kept": "1" }, body: "kept" });
