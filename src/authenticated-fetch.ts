@@ -65,14 +65,22 @@ export async function authenticatedFetch(
   // A stream the caller handed over can be read once: it is not replayed.
   const replayable = !(init?.body instanceof ReadableStream);
   const placement = provider.placement;
-  const send =
+  const straight =
     placement !== undefined &&
     runtime.fetch === globalFetch &&
     !(input instanceof Request) &&
-    (!replayable || rebuildable(init?.body, input))
-      ? direct(input, init, placement)
-      : viaRequest(input, init, via, replayable);
-  const token = await via.token();
+    plain(init) &&
+    (!replayable || rebuildable(init?.body, input));
+  const send = straight ? direct(input, init, placement) : viaRequest(input, init, via, replayable);
+  let token: Token;
+  try {
+    token = await via.token();
+  } catch (error) {
+    // The direct path builds nothing before the token: a request that cannot be built is the
+    // caller's to fix, whatever the token endpoint did (as on the Request path, which built it).
+    if (straight) buildable(input, init);
+    throw error;
+  }
   const response = await send(token, false);
   const verdict: ResponseVerdict =
     (await provider.inspect?.(response)) ?? (response.status === 401 ? "rejected" : "ok");
@@ -105,6 +113,9 @@ function direct(
     throw unbuildable(error);
   }
   const sending: RequestInit = { ...init, headers, redirect: init?.redirect ?? "manual" };
+  // The body as it is now, as `fetch` would take it: bytes or a form the caller changes while the
+  // token is on its way (or before a replay) are not what goes out.
+  if (init?.body !== undefined && init.body !== null) sending.body = snapshot(init.body);
   return async (token) => {
     try {
       headers.set(placement.header, `${placement.prefix}${token.value}`);
@@ -117,15 +128,52 @@ function direct(
       if (init?.signal?.aborted) throw sendError(error, init.signal, "");
       // Was it the caller's URL or init (a GET with a body, say)? Built without the token, the
       // platform's error is about the caller's own input.
-      let url: string;
-      try {
-        url = new Request(input, init).url;
-      } catch (cause) {
-        throw unbuildable(cause);
-      }
-      throw sendError(error, undefined, url);
+      throw sendError(error, undefined, buildable(input, init).url);
     }
   };
+}
+
+/**
+ * The `Request` the caller's URL and init make, without the token, or `configuration` if they
+ * make none. A stream body stands in as a new empty stream: the caller's may be read already.
+ */
+function buildable(input: string | URL, init: RequestInit | undefined): Request {
+  try {
+    return new Request(
+      input,
+      init?.body instanceof ReadableStream ? { ...init, body: new ReadableStream() } : init,
+    );
+  } catch (cause) {
+    throw unbuildable(cause);
+  }
+}
+
+/**
+ * An init the direct path may spread: none, or a plain object. A `Request` given as init keeps
+ * its members in getters a spread does not copy (its method, its body).
+ */
+function plain(init: RequestInit | undefined | null): boolean {
+  const prototype: unknown = init && Object.getPrototypeOf(init);
+  return !prototype || prototype === Object.prototype;
+}
+
+/**
+ * A copy of a body the caller can still change (bytes, a form), taken now; one they cannot (a
+ * string, a Blob), as it is. Bytes stay bytes (a Blob would be read as a stream): the same bytes
+ * of a view of any type, with no `content-type`, as they would have been.
+ */
+function snapshot(body: BodyInit): BodyInit {
+  if (body instanceof ArrayBuffer) return body.slice(0);
+  if (ArrayBuffer.isView(body)) {
+    return new Uint8Array(body.buffer, body.byteOffset, body.byteLength).slice();
+  }
+  if (body instanceof URLSearchParams) return new URLSearchParams(body);
+  if (!(body instanceof FormData)) return body;
+  const copy = new FormData();
+  body.forEach((value, name) => {
+    copy.append(name, value);
+  });
+  return copy;
 }
 
 /** A `Request` built once, the token set on it, sent through `runtime.fetch`. */

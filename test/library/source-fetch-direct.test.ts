@@ -9,7 +9,14 @@
  */
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createEmulator } from "../../src/emulator/index.ts";
-import { BEARER, bearer, createTokenSource, ipospays, Token } from "../../src/index.ts";
+import {
+  BEARER,
+  bearer,
+  createTokenSource,
+  EdgeTokenError,
+  ipospays,
+  Token,
+} from "../../src/index.ts";
 import { Clock, doubleProvider, FakeServer } from "../support/double.ts";
 import { failure } from "../support/wired-source.ts";
 
@@ -19,6 +26,7 @@ interface Sent {
   /** What the platform's `fetch` was called with, before anything made a Request of it. */
   input: unknown;
   init: RequestInit | undefined;
+  method: string;
   authorization: string | null;
   body: string;
 }
@@ -37,6 +45,7 @@ function onPlatformFetch(api?: (request: Request) => Promise<Response>) {
     sent.push({
       input,
       init,
+      method: request.method,
       authorization: request.headers.get("authorization"),
       // A multipart boundary differs between two encodings of one form: compare its fields.
       body:
@@ -130,6 +139,40 @@ describe("source.fetch on the platform's fetch", () => {
     expect(server.tokenCalls).toBe(2);
   });
 
+  it("sends the body as it was when called, first and again, though the caller changes it", async () => {
+    const { clock, server, sent, source } = onPlatformFetch();
+    await source.get();
+    clock.advance(5_000);
+    server.revokeAll();
+    const bytes = new TextEncoder().encode("amount=1");
+    const data = form();
+    // A view of another type over part of a buffer: its own bytes, not its elements.
+    const wide = new Uint16Array(new TextEncoder().encode("xxamount=2xx").buffer, 2, 4);
+    const pending = [
+      source.fetch(API, { method: "POST", body: bytes }),
+      source.fetch(API, { method: "POST", body: data }),
+      source.fetch(API, { method: "POST", body: wide }),
+    ];
+    bytes.fill(0);
+    wide.fill(0);
+    data.set("amount", "999999");
+    for (const response of await Promise.all(pending)) expect(response.status).toBe(200);
+    const bodies = sent.map((call) => call.body);
+    expect(bodies.filter((body) => body === "amount=1")).toHaveLength(2);
+    expect(bodies.filter((body) => body === "amount=2")).toHaveLength(2);
+    expect(bodies.filter((body) => body === JSON.stringify([["amount", "1250"]]))).toHaveLength(2);
+  });
+
+  it("a Request given as init keeps its method, headers and body", async () => {
+    const { sent, source } = onPlatformFetch(async () => new Response("ok"));
+    const init = new Request(API, { method: "DELETE", headers: { "x-kept": "1" }, body: "kept" });
+    await source.fetch(API, init);
+    expect(sent.map((call) => [call.method, call.body, call.authorization])).toEqual([
+      ["DELETE", "kept", "Bearer at-1"],
+    ]);
+    expect(init.headers.get("authorization")).toBeNull();
+  });
+
   it("does not replay a stream, but renews the token", async () => {
     const { clock, server, sent, source } = onPlatformFetch();
     await source.get();
@@ -164,6 +207,39 @@ describe("what source.fetch throws on the platform's fetch", () => {
     expect(`${error.message}${String(error.cause)}${JSON.stringify(error)}`).not.toContain(
       token.value,
     );
+  });
+
+  it("a request that cannot be built is `configuration`, even when no token could be had", async () => {
+    onPlatformFetch();
+    const source = createTokenSource({
+      ...doubleProvider(),
+      obtain: async () => {
+        throw new EdgeTokenError("upstream_unavailable", "The token endpoint is down.");
+      },
+      placement: BEARER,
+      apply: bearer,
+    });
+    for (const init of [{ method: "GET", body: "x" }, { method: "GE T" }]) {
+      const error = await failure(source.fetch(API, init));
+      expect(error.code).toBe("configuration");
+    }
+    expect((await failure(source.fetch("/api"))).code).toBe("configuration");
+    expect((await failure(source.fetch(API))).code).toBe("upstream_unavailable");
+  });
+
+  it("a stream sent to an API that is down is `request_failed`, not `configuration`", async () => {
+    const { source } = onPlatformFetch(async () => {
+      throw new TypeError("fetch failed");
+    });
+    await source.get();
+    const body = new ReadableStream({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode("once"));
+        controller.close();
+      },
+    });
+    const init = { method: "POST", body, duplex: "half" } as RequestInit;
+    expect((await failure(source.fetch(API, init))).code).toBe("request_failed");
   });
 
   it("a header name the caller got wrong is `configuration`, before any token is asked for", async () => {
