@@ -44,12 +44,16 @@ const ENTRY = 'export { createTokenSource, ipospays, createMemoryStore } from ".
  * (measured 10 534 and 9 358) for the body taken when `source.fetch` is called, as `fetch` takes
  * it: bytes copied (as bytes), a URLSearchParams or FormData copied (about 45 B of it), so a
  * caller who reuses the buffer or the form while the token is on its way, or before a replay,
- * does not send something else. The 5 KB of issue 14 is
- * not reachable with the core's behaviour: BENCHMARKS.md, "The core's bytes".
+ * does not send something else. Raised by 100 more (measured 10 633 and 9 451): headers given as
+ * a plain object go to `fetch` as a plain object, the token added and the caller's own spelling
+ * of its name left out, since Deno's `fetch` takes a `Headers` about a fifth slower (a POST
+ * through the `Headers` copy: 1.21–1.25× a plain fetch under Deno; as a plain object 1.06–1.08×;
+ * the Request path was 1.09–1.11×). The 5 KB of issue 14 is not reachable with the core's
+ * behaviour: BENCHMARKS.md, "The core's bytes".
  */
 const BUDGETS = [
-  { name: "core with valibot and jose", external: [], budget: 10_580 },
-  { name: "core, edgetoken's own code", external: ["valibot", "jose"], budget: 9_400 },
+  { name: "core with valibot and jose", external: [], budget: 10_680 },
+  { name: "core, edgetoken's own code", external: ["valibot", "jose"], budget: 9_500 },
 ];
 
 /**

@@ -106,22 +106,34 @@ function direct(
   init: RequestInit | undefined,
   placement: TokenPlacement,
 ): Send {
-  let headers: Headers;
-  try {
-    headers = new Headers(init?.headers);
-  } catch (error) {
-    throw unbuildable(error);
+  const given = init?.headers;
+  // Headers given as a plain object (the usual `{ "content-type": … }`) stay one, with the token
+  // under its name and any spelling of that name the caller used left out: Deno's fetch takes a
+  // `Headers` about a fifth slower than a plain object. A `Headers` or pairs go into a `Headers`.
+  let headers: Headers | Record<string, string>;
+  if (plain(given)) {
+    const name = placement.header.toLowerCase();
+    headers = {};
+    for (const [key, value] of Object.entries((given ?? {}) as Record<string, string>)) {
+      if (key.toLowerCase() !== name) headers[key] = value;
+    }
+  } else {
+    try {
+      headers = new Headers(given);
+    } catch (error) {
+      throw unbuildable(error);
+    }
   }
   const sending: RequestInit = { ...init, headers, redirect: init?.redirect ?? "manual" };
   // The body as it is now, as `fetch` would take it: bytes or a form the caller changes while the
   // token is on its way (or before a replay) are not what goes out.
   if (init?.body !== undefined && init.body !== null) sending.body = snapshot(init.body);
   return async (token) => {
-    try {
-      headers.set(placement.header, `${placement.prefix}${token.value}`);
-    } catch {
-      throw unsendable();
-    }
+    const value = `${placement.prefix}${token.value}`;
+    // What a header value may hold (fetch would refuse it, quoting it in its error: the token).
+    if (!/^[^\0\n\r\u0100-\uffff]*$/.test(value)) throw unsendable();
+    if (headers instanceof Headers) headers.set(placement.header, value);
+    else headers[placement.header] = value;
     try {
       return await globalFetch(input, sending);
     } catch (error) {
@@ -149,11 +161,12 @@ function buildable(input: string | URL, init: RequestInit | undefined): Request 
 }
 
 /**
- * An init the direct path may spread: none, or a plain object. A `Request` given as init keeps
- * its members in getters a spread does not copy (its method, its body).
+ * None, or a plain object: an init the direct path may spread (a `Request` given as init keeps
+ * its members in getters a spread does not copy: its method, its body), or headers it may copy
+ * by their entries.
  */
-function plain(init: RequestInit | undefined | null): boolean {
-  const prototype: unknown = init && Object.getPrototypeOf(init);
+function plain(value: object | undefined | null): boolean {
+  const prototype: unknown = value && Object.getPrototypeOf(value);
   return !prototype || prototype === Object.prototype;
 }
 
