@@ -34,13 +34,12 @@ export function issuedToken(sent: SentRequest, fields: IssuedTokenFields, what: 
     );
   }
   const expiresAt =
+    // The fields' expiresIn, validUntil and requestedLifetime are signals of the same names.
     tokenExpiry({
+      ...fields,
       sentAt: sent.sentAt,
       receivedAt: sent.receivedAt,
       dateHeader: sent.response.headers.get("date"),
-      expiresIn: fields.expiresIn,
-      validUntil: fields.validUntil,
-      requestedLifetime: fields.requestedLifetime,
       jwt: fields.value,
     }) ??
     (fields.fallbackLifetime === undefined
