@@ -48,7 +48,7 @@ export function issuedToken(sent: SentRequest, fields: IssuedTokenFields, what: 
   if (expiresAt === undefined) {
     throw new EdgeTokenError(
       "invalid_response",
-      `${what} gave no way to tell when the token expires.`,
+      `${what} did not say when the token expires.`,
       {
         status,
       },

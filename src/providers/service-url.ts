@@ -40,7 +40,7 @@ export function serviceUrlProblem(text: string): ServiceUrlProblem | undefined {
 const ADVICE: Record<ServiceUrlProblem, string> = {
   not_a_url: "is not a URL",
   credentials_or_query: "must not carry credentials, a query or a fragment",
-  not_https: "must use https (plain http is accepted only on loopback, for the emulator)",
+  not_https: "must use https (http only on loopback, for the emulator)",
 };
 
 /**
