@@ -103,22 +103,18 @@ export class SharedToken {
     if (store === undefined) return;
     const key = await this.#key();
     const deleteIf = store.deleteIf?.bind(store);
-    if (deleteIf !== undefined) {
-      try {
+    try {
+      if (deleteIf !== undefined) {
         await this.#bounded(() => deleteIf(key, value));
-      } catch {
-        this.#cache.emit({ type: "store_failed", operation: "delete" });
+        return;
       }
-      return;
-    }
-    let stored: Token | undefined;
-    try {
-      stored = await this.#bounded(() => store.get(key));
-    } catch {
-      stored = undefined; // unknown: delete, so the refused token is gone from the store too
-    }
-    if (stored !== undefined && stored.value !== value) return;
-    try {
+      let stored: Token | undefined;
+      try {
+        stored = await this.#bounded(() => store.get(key));
+      } catch {
+        stored = undefined; // unknown: delete, so the refused token is gone from the store too
+      }
+      if (stored !== undefined && stored.value !== value) return;
       await this.#bounded(() => store.delete(key));
     } catch {
       // The token is dropped here already, and never taken from the store again (`refuse`).
