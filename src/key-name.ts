@@ -9,7 +9,7 @@ const encoder = new TextEncoder();
  */
 export async function fingerprint(value: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", encoder.encode(value));
-  return toBase64url(new Uint8Array(digest).subarray(0, 12));
+  return toBase64url(new Uint8Array(digest, 0, 12));
 }
 
 /**
