@@ -276,14 +276,14 @@ async function transactVerdict(response: Response): Promise<ResponseVerdict> {
 export function ipospays(options: IposPaysOptions): Provider {
   const c = config(options);
   const policy = c.requestPolicy ?? {};
-  const requested = { scope: c.scope, expiryMinutes: c.expiryMinutes };
   const call = async (
     endpoint: "generate" | "refresh",
     build: () => Request,
     { runtime, signal }: ProviderContext,
   ): Promise<Token> => {
     const sent = await sendRequest(build, runtime, policy, `${NAME} ${endpoint}`, signal);
-    return processIposPaysResponse(sent, endpoint, requested);
+    // What was asked for: the scope and the lifetime, from the options.
+    return processIposPaysResponse(sent, endpoint, c);
   };
   return {
     key: {
