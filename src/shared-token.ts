@@ -294,12 +294,12 @@ export class SharedToken {
       stored !== undefined && (current === undefined || stored.obtainedAt > current.obtainedAt)
         ? stored
         : current;
-    const rotating = newest?.refreshToken !== undefined;
+    // A token without a rotating handle spends nothing.
     const spendable =
-      !rotating ||
+      newest?.refreshToken === undefined ||
       may === "held" ||
-      (may === "own" && newest !== undefined && this.#own?.has(newest) === true) ||
-      (typeof may === "number" && newest !== undefined && newest.obtainedAt >= may);
+      (may === "own" && this.#own?.has(newest) === true) ||
+      (typeof may === "number" && newest.obtainedAt >= may);
     const previous = spendable ? newest : undefined;
     let refreshed = false;
     const token = await this.#obtainOrRefresh(previous, now, signal, () => {
