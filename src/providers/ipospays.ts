@@ -247,8 +247,8 @@ async function transactVerdict(response: Response): Promise<ResponseVerdict> {
   if (response.headers.get("AuthenticationRefreshRequired")?.toLowerCase() === "true")
     return "renew";
   if (!response.headers.get("content-type")?.includes("json")) return "ok";
-  // Looking inside means buffering a copy: only for bodies of a sensible size.
-  if (Number(response.headers.get("content-length") ?? 0) > 65_536) return "ok";
+  // Looking inside means buffering a copy: only for bodies of a sensible size (no header: 0).
+  if (Number(response.headers.get("content-length")) > 65_536) return "ok";
   try {
     const body = (await response.clone().json()) as { AuthenticationRefreshRequired?: unknown };
     const flag = body?.AuthenticationRefreshRequired;
