@@ -243,7 +243,9 @@ export class TokenSource {
       entry !== undefined &&
       entry.token.expiresAt - now > this.#settings.refresh.minRemainingMs
     ) {
-      this.#refreshBehind(now, options?.ctx);
+      // A refresh behind it: joins the one in flight, or none while a failure is remembered.
+      // Failures are recorded by #acquire; the current token keeps being served meanwhile.
+      this.#acquire(now, options?.ctx).catch(() => undefined);
       return entry.token;
     }
     const waited = waitFor(
@@ -272,13 +274,6 @@ export class TokenSource {
     } catch {
       // A listener's failure is not the source's: it must not change what callers get.
     }
-  }
-
-  #refreshBehind(now: number, ctx: WaitUntil | undefined): void {
-    if (this.#live(now) !== undefined) return;
-    if (this.#failure !== undefined && now < this.#failure.until) return;
-    // Failures are recorded by #acquire; the current token keeps being served meanwhile.
-    this.#acquire(now, ctx).catch(() => undefined);
   }
 
   /** The flight in progress, unless it outlived its deadline (its request's I/O went away). */
