@@ -49,7 +49,7 @@ export function jwtExpiry(value: string): number | undefined {
   try {
     const claims = v.safeParse(
       Claims,
-      JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(payload)),
+      JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(payload)),
     );
     const exp = claims.success ? claims.output.exp : undefined;
     return exp === undefined ? undefined : exp * 1000;
