@@ -46,13 +46,9 @@ export function issuedToken(sent: SentRequest, fields: IssuedTokenFields, what: 
       ? undefined
       : sent.sentAt + fields.fallbackLifetime * 1000);
   if (expiresAt === undefined) {
-    throw new EdgeTokenError(
-      "invalid_response",
-      `${what} did not say when the token expires.`,
-      {
-        status,
-      },
-    );
+    throw new EdgeTokenError("invalid_response", `${what} did not say when the token expires.`, {
+      status,
+    });
   }
   return new Token({
     value: fields.value,
