@@ -275,13 +275,12 @@ async function transactVerdict(response: Response): Promise<ResponseVerdict> {
 /* @__NO_SIDE_EFFECTS__ */
 export function ipospays(options: IposPaysOptions): Provider {
   const c = config(options);
-  const policy = c.requestPolicy ?? {};
   const call = async (
     endpoint: "generate" | "refresh",
     build: () => Request,
     { runtime, signal }: ProviderContext,
   ): Promise<Token> => {
-    const sent = await sendRequest(build, runtime, policy, `${NAME} ${endpoint}`, signal);
+    const sent = await sendRequest(build, runtime, c.requestPolicy, `${NAME} ${endpoint}`, signal);
     // What was asked for: the scope and the lifetime, from the options.
     return processIposPaysResponse(sent, endpoint, c);
   };
