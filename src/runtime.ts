@@ -31,7 +31,7 @@ export interface Runtime {
 
 /** Waits `ms`, or rejects with the signal's reason when it fires first; the timer goes then. */
 function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let timer: ReturnType<typeof setTimeout>;
   const slept = new Promise<void>((resolve) => {
     timer = setTimeout(resolve, ms);
   });
