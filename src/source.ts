@@ -123,19 +123,7 @@ export class TokenSource {
       );
     }
     this.#leased = options.lease !== undefined;
-    this.#shared = new SharedToken(
-      provider,
-      this.#runtime,
-      {
-        store: options.store,
-        lease: options.lease,
-        leaseMs: settings.leaseMs,
-        minRemainingMs: settings.refresh.minRemainingMs,
-        // A quarter of the deadline for each store or lease call leaves the provider the rest.
-        backendTimeoutMs: settings.deadline / 4,
-      },
-      new SourceCache(this),
-    );
+    this.#shared = new SharedToken(provider, this.#runtime, settings, new SourceCache(this));
   }
 
   static {
@@ -239,10 +227,7 @@ export class TokenSource {
   async #slowGet(options: GetOptions | undefined): Promise<Token> {
     const now = this.#runtime.now();
     const entry = this.#entry;
-    if (
-      entry !== undefined &&
-      entry.token.expiresAt - now > this.#settings.refresh.minRemainingMs
-    ) {
+    if (entry !== undefined && entry.token.expiresAt - now > this.#settings.minRemainingMs) {
       // A refresh behind it: joins the one in flight, or none while a failure is remembered.
       // Failures are recorded by #acquire; the current token keeps being served meanwhile.
       this.#acquire(now, options?.ctx).catch(() => undefined);
@@ -339,13 +324,13 @@ export class TokenSource {
     }
     this.#failure = { error, until: now + wait };
     const left = (this.#entry?.token.expiresAt ?? 0) - now;
-    const serving = left > this.#settings.refresh.minRemainingMs;
+    const serving = left > this.#settings.minRemainingMs;
     this.#emit({ type: "refresh_failed", code: error.code, serving, retryInMs: wait });
   }
 
   #adopt(token: Token, at?: number): Entry {
     const draw = this.#leased ? tokenDraw(token) : this.#runtime.random();
-    const refreshAt = at ?? refreshPoint(token, this.#settings.refresh, draw);
+    const refreshAt = at ?? refreshPoint(token, this.#settings, draw);
     const entry = { token, promise: Promise.resolve(token), refreshAt };
     this.#entry = entry;
     return entry;
