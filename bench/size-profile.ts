@@ -43,7 +43,7 @@ const FEATURES: Record<string, Cut> = {
     "src/shared-token.ts": (text) =>
       between(
         text,
-        "    const lease = this.#lease;\n    if (lease === undefined)",
+        "    const lease = this.#settings.lease;\n    if (lease === undefined)",
         "  #key(): Promise<string> {",
         '    return this.#obtainAndStore(key, newer, signal, "own");\n  }\n\n',
       ),

@@ -40,7 +40,7 @@ type Send = (token: Token, again: boolean) => Promise<Response>;
 function unbuildable(cause: unknown): EdgeTokenError {
   return new EdgeTokenError(
     "configuration",
-    "source.fetch() was given a request that cannot be built; check its URL and init.",
+    "source.fetch() cannot build this request; check its URL and init.",
     { cause },
   );
 }

@@ -105,7 +105,7 @@ export function isEdgeTokenError(
   value: unknown,
   code?: EdgeTokenErrorCode,
 ): value is EdgeTokenError {
-  if (!(value instanceof Error) && (typeof value !== "object" || value === null)) return false;
+  if (typeof value !== "object" || value === null) return false;
   const candidate = value as { name?: unknown; code?: unknown };
   if (candidate.name !== "EdgeTokenError" || typeof candidate.code !== "string") return false;
   return code === undefined || candidate.code === code;

@@ -9,7 +9,7 @@ const encoder = new TextEncoder();
  */
 export async function fingerprint(value: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", encoder.encode(value));
-  return toBase64url(new Uint8Array(digest).subarray(0, 12));
+  return toBase64url(new Uint8Array(digest, 0, 12));
 }
 
 /**
@@ -25,7 +25,7 @@ export async function fingerprint(value: string): Promise<string> {
  * // "edgetoken:v2:ipospays:sandbox:Qm9x…:c2Fu…:PaymentTokenization"
  */
 export async function storeKeyName(key: TokenKey): Promise<string> {
-  const part = (value: string): string => encodeURIComponent(value);
+  const part = encodeURIComponent;
   // v2 names the endpoint too: a v1 entry (no endpoint) is never read for a key that has one.
   const endpoint = key.endpoint === undefined ? [] : [await fingerprint(key.endpoint)];
   return [

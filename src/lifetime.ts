@@ -49,6 +49,7 @@ export function jwtExpiry(value: string): number | undefined {
   try {
     const claims = v.safeParse(
       Claims,
+      // `ignoreBOM: false` is the default, but the Workers types require the field.
       JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(payload)),
     );
     const exp = claims.success ? claims.output.exp : undefined;

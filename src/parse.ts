@@ -39,9 +39,7 @@ export function parseJson<const TSchema extends v.GenericSchema>(
   try {
     json = JSON.parse(text);
   } catch {
-    throw new EdgeTokenError("invalid_response", `${what} did not answer with JSON.`, {
-      ...(status === undefined ? {} : { status }),
-    });
+    throw new EdgeTokenError("invalid_response", `${what} did not answer with JSON.`, { status });
   }
   return parseValue(json, schema, what, status);
 }
@@ -58,7 +56,7 @@ export function parseValue<const TSchema extends v.GenericSchema>(
   throw new EdgeTokenError(
     "invalid_response",
     `${what} answered with an unexpected shape (${describeIssues(result.issues)}).`,
-    { ...(status === undefined ? {} : { status }) },
+    { status },
   );
 }
 

@@ -1,3 +1,5 @@
+import { abortable } from "./internal/abortable.ts";
+
 /** The `fetch` signature edgetoken calls. Any WHATWG `fetch` fits, and so does the emulator. */
 export type FetchLike = (input: Request | string | URL, init?: RequestInit) => Promise<Response>;
 
@@ -27,19 +29,14 @@ export interface Runtime {
   random: () => number;
 }
 
+/** Waits `ms`, or rejects with the signal's reason when it fires first; the timer goes then. */
 function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
+  let timer: ReturnType<typeof setTimeout>;
+  const slept = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
   });
+  if (signal === undefined) return slept;
+  return abortable(slept, signal).finally(() => clearTimeout(timer));
 }
 
 /**

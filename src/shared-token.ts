@@ -49,11 +49,7 @@ export class SharedToken {
   readonly #provider: Provider;
   readonly #runtime: Runtime;
   readonly #cache: Cache;
-  readonly #store: TokenStore | undefined;
-  readonly #lease: TokenLease | undefined;
-  readonly #leaseMs: number;
-  readonly #floor: number;
-  readonly #backendMs: number;
+  readonly #settings: SharedTokenSettings;
   /**
    * Names this source to the lease: random, so two instances never pass for one another. Drawn
    * when a lease is first asked (a source without one keeps no name: a UUID costs ~500 B here).
@@ -74,16 +70,12 @@ export class SharedToken {
     this.#provider = provider;
     this.#runtime = runtime;
     this.#cache = cache;
-    this.#store = settings.store;
-    this.#lease = settings.lease;
-    this.#leaseMs = settings.leaseMs;
-    this.#floor = settings.minRemainingMs;
-    this.#backendMs = settings.backendTimeoutMs;
+    this.#settings = settings;
   }
 
   /** A store or lease call, failed when it takes longer than its share of the deadline. */
   #bounded<T>(call: () => Promise<T>): Promise<T> {
-    return withinMs(call, this.#backendMs);
+    return withinMs(call, this.#settings.backendTimeoutMs);
   }
 
   /** An API refused this token value: the store's copy of it is a miss from now on. */
@@ -99,26 +91,22 @@ export class SharedToken {
    * lost (it costs that instance one auth call, never a wrong token).
    */
   async delete(value: string): Promise<void> {
-    const store = this.#store;
+    const store = this.#settings.store;
     if (store === undefined) return;
     const key = await this.#key();
     const deleteIf = store.deleteIf?.bind(store);
-    if (deleteIf !== undefined) {
-      try {
+    try {
+      if (deleteIf !== undefined) {
         await this.#bounded(() => deleteIf(key, value));
-      } catch {
-        this.#cache.emit({ type: "store_failed", operation: "delete" });
+        return;
       }
-      return;
-    }
-    let stored: Token | undefined;
-    try {
-      stored = await this.#bounded(() => store.get(key));
-    } catch {
-      stored = undefined; // unknown: delete, so the refused token is gone from the store too
-    }
-    if (stored !== undefined && stored.value !== value) return;
-    try {
+      let stored: Token | undefined;
+      try {
+        stored = await this.#bounded(() => store.get(key));
+      } catch {
+        stored = undefined; // unknown: delete, so the refused token is gone from the store too
+      }
+      if (stored !== undefined && stored.value !== value) return;
       await this.#bounded(() => store.delete(key));
     } catch {
       // The token is dropped here already, and never taken from the store again (`refuse`).
@@ -140,7 +128,7 @@ export class SharedToken {
     const first = await this.#fromStore(key);
     if (first.ready !== undefined) return first.ready;
     let newer = first.newer;
-    const lease = this.#lease;
+    const lease = this.#settings.lease;
     if (lease === undefined) return this.#obtainAndStore(key, newer, signal, "own");
     this.#holder ??= crypto.randomUUID();
     const holder = this.#holder;
@@ -151,7 +139,9 @@ export class SharedToken {
     const take = (): Promise<"held" | "busy" | "unavailable"> => {
       const now = this.#runtime.now();
       // A lease service that fails must not stop tokens: go on without it (spending no handle).
-      return this.#bounded(() => lease.acquire(key, holder, now, now + this.#leaseMs)).then(
+      return this.#bounded(() =>
+        lease.acquire(key, holder, now, now + this.#settings.leaseMs),
+      ).then(
         (held) => (held ? "held" : "busy"),
         () => "unavailable",
       );
@@ -163,8 +153,8 @@ export class SharedToken {
     // is better served by its own provider call (spending no handle) than by a timeout.
     const waitMs =
       this.#cache.current() === undefined
-        ? Math.min(this.#leaseMs, 2 * this.#backendMs)
-        : this.#leaseMs;
+        ? Math.min(this.#settings.leaseMs, 2 * this.#settings.backendTimeoutMs)
+        : this.#settings.leaseMs;
     // Counted in polls (a clock a test holds still) and in time (each look costs a store read and
     // a lease call, up to a quarter of the deadline each).
     for (
@@ -229,7 +219,7 @@ export class SharedToken {
   #keep(newer?: number): Token | undefined {
     const current = this.#cache.current();
     const now = this.#runtime.now();
-    const last = (current?.expiresAt ?? 0) - 2 * this.#floor;
+    const last = (current?.expiresAt ?? 0) - 2 * this.#settings.minRemainingMs;
     if (
       current !== undefined &&
       now < last &&
@@ -248,7 +238,7 @@ export class SharedToken {
   }
 
   async #readStore(key: string): Promise<Token | undefined> {
-    const store = this.#store;
+    const store = this.#settings.store;
     if (store === undefined) return undefined;
     try {
       const stored = await this.#bounded(() => store.get(key));
@@ -274,7 +264,7 @@ export class SharedToken {
       return {};
     }
     const now = this.#runtime.now();
-    if (!(stored.expiresAt - now > this.#floor)) return { newer: stored };
+    if (!(stored.expiresAt - now > this.#settings.minRemainingMs)) return { newer: stored };
     const refreshAt = this.#cache.adopt(stored);
     if (!(now < refreshAt)) return { newer: stored };
     this.#cache.emit({
@@ -304,12 +294,12 @@ export class SharedToken {
       stored !== undefined && (current === undefined || stored.obtainedAt > current.obtainedAt)
         ? stored
         : current;
-    const rotating = newest?.refreshToken !== undefined;
+    // A token without a rotating handle spends nothing.
     const spendable =
-      !rotating ||
+      newest?.refreshToken === undefined ||
       may === "held" ||
-      (may === "own" && newest !== undefined && this.#own?.has(newest) === true) ||
-      (typeof may === "number" && newest !== undefined && newest.obtainedAt >= may);
+      (may === "own" && this.#own?.has(newest) === true) ||
+      (typeof may === "number" && newest.obtainedAt >= may);
     const previous = spendable ? newest : undefined;
     let refreshed = false;
     const token = await this.#obtainOrRefresh(previous, now, signal, () => {
@@ -320,13 +310,13 @@ export class SharedToken {
       this.#own.add(token);
     }
     const left = token.expiresAt - this.#runtime.now();
-    if (!(left > this.#floor)) {
+    if (!(left > this.#settings.minRemainingMs)) {
       throw new EdgeTokenError(
         "invalid_response",
         `${this.#provider.key.provider} issued a token with ${Math.round(left / 1000)} s of life, below minRemainingMs.`,
       );
     }
-    const store = this.#store;
+    const store = this.#settings.store;
     if (store !== undefined) {
       // Stored before it is used: a rotating refresh handle must not be lost with this isolate.
       // A store that fails or hangs costs that, not the token itself.

@@ -7,6 +7,7 @@ import type { TokenLease } from "./lease.ts";
 import { checkOptionNames, type OptionNames } from "./option-names.ts";
 import type { RuntimeOptions } from "./runtime.ts";
 import type { Backoff, BackoffOptions, RefreshOptions } from "./schedule.ts";
+import type { SharedTokenSettings } from "./shared-token.ts";
 import type { TokenStore } from "./store.ts";
 
 /** Options of {@link createTokenSource}: what users tune. */
@@ -86,12 +87,10 @@ function checked(value: number | undefined, fallback: number, name: string, shar
   return result;
 }
 
-/** {@link TokenSourceOptions} as the token source uses them. */
-export interface SourceSettings {
-  refresh: RefreshOptions;
+/** {@link TokenSourceOptions} as the token source uses them, its shared token's included. */
+export interface SourceSettings extends SharedTokenSettings, RefreshOptions {
   permanentErrorTtl: number;
   backoff: Backoff;
-  leaseMs: number;
   renewCooldown: number;
   deadline: number;
 }
@@ -104,11 +103,14 @@ export function sourceSettings(options: TokenSourceOptions): SourceSettings {
     throw new EdgeTokenError("configuration", "TokenSourceOptions.deadlineMs must be above 0.");
   }
   return {
-    refresh: {
-      refreshAhead: checked(options.refreshAhead, 0.25, "refreshAhead", true),
-      refreshJitter: checked(options.refreshJitter, 0.1, "refreshJitter", true),
-      minRemainingMs: checked(options.minRemainingMs, 30_000, "minRemainingMs"),
-    },
+    store: options.store,
+    lease: options.lease,
+    // Checked in this order: the first value at fault is the one the error names.
+    refreshAhead: checked(options.refreshAhead, 0.25, "refreshAhead", true),
+    refreshJitter: checked(options.refreshJitter, 0.1, "refreshJitter", true),
+    minRemainingMs: checked(options.minRemainingMs, 30_000, "minRemainingMs"),
+    // A quarter of the deadline for each store or lease call leaves the provider the rest.
+    backendTimeoutMs: deadline / 4,
     permanentErrorTtl: checked(options.permanentErrorTtlMs, 30_000, "permanentErrorTtlMs"),
     backoff: {
       baseMs: checked(options.backoff?.baseMs, 1_000, "backoff.baseMs"),

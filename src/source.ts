@@ -10,15 +10,9 @@ import type { EventBody, TokenSourceEvent } from "./events.ts";
 import { abortable } from "./internal/abortable.ts";
 import type { Provider } from "./provider.ts";
 import { type Runtime, resolveRuntime } from "./runtime.ts";
-import {
-  type Backoff,
-  failureWaitMs,
-  type RefreshOptions,
-  refreshPoint,
-  tokenDraw,
-} from "./schedule.ts";
+import { failureWaitMs, refreshPoint, tokenDraw } from "./schedule.ts";
 import { type Cache, SharedToken } from "./shared-token.ts";
-import { sourceSettings, type TokenSourceOptions } from "./source-settings.ts";
+import { type SourceSettings, sourceSettings, type TokenSourceOptions } from "./source-settings.ts";
 import type { Token } from "./token.ts";
 
 export type { TokenSourceOptions } from "./source-settings.ts";
@@ -106,11 +100,7 @@ let SourceCache: new (source: TokenSource) => Cache;
 export class TokenSource {
   readonly #provider: Provider;
   readonly #runtime: Runtime;
-  readonly #refresh: RefreshOptions;
-  readonly #permanentErrorTtl: number;
-  readonly #backoff: Backoff;
-  readonly #renewCooldown: number;
-  readonly #deadline: number;
+  readonly #settings: SourceSettings;
   readonly #shared: SharedToken;
   /** Under a lease, the refresh point's draw comes from the token, so the fleet agrees on it. */
   readonly #leased: boolean;
@@ -124,12 +114,7 @@ export class TokenSource {
     const settings = sourceSettings(options);
     this.#provider = provider;
     this.#runtime = resolveRuntime(options.runtime);
-    this.#refresh = settings.refresh;
-    this.#permanentErrorTtl = settings.permanentErrorTtl;
-    this.#backoff = settings.backoff;
-    const leaseMs = settings.leaseMs;
-    this.#renewCooldown = settings.renewCooldown;
-    this.#deadline = settings.deadline;
+    this.#settings = settings;
     this.#onEvent = options.onEvent;
     if (options.lease !== undefined && options.store === undefined) {
       throw new EdgeTokenError(
@@ -138,19 +123,7 @@ export class TokenSource {
       );
     }
     this.#leased = options.lease !== undefined;
-    this.#shared = new SharedToken(
-      provider,
-      this.#runtime,
-      {
-        store: options.store,
-        lease: options.lease,
-        leaseMs,
-        minRemainingMs: this.#refresh.minRemainingMs,
-        // A quarter of the deadline for each store or lease call leaves the provider the rest.
-        backendTimeoutMs: this.#deadline / 4,
-      },
-      new SourceCache(this),
-    );
+    this.#shared = new SharedToken(provider, this.#runtime, settings, new SourceCache(this));
   }
 
   static {
@@ -199,7 +172,7 @@ export class TokenSource {
     return authenticatedFetch(input, init, {
       provider: this.#provider,
       runtime: this.#runtime,
-      renewCooldownMs: this.#renewCooldown,
+      renewCooldownMs: this.#settings.renewCooldown,
       token: () => this.get(options),
       refused: (token) => this.#forget(token),
     });
@@ -254,11 +227,17 @@ export class TokenSource {
   async #slowGet(options: GetOptions | undefined): Promise<Token> {
     const now = this.#runtime.now();
     const entry = this.#entry;
-    if (entry !== undefined && entry.token.expiresAt - now > this.#refresh.minRemainingMs) {
-      this.#refreshBehind(now, options?.ctx);
+    if (entry !== undefined && entry.token.expiresAt - now > this.#settings.minRemainingMs) {
+      // A refresh behind it: joins the one in flight, or none while a failure is remembered.
+      // Failures are recorded by #acquire; the current token keeps being served meanwhile.
+      this.#acquire(now, options?.ctx).catch(() => undefined);
       return entry.token;
     }
-    const waited = waitFor(this.#acquire(now, options?.ctx), options?.signal, this.#deadline);
+    const waited = waitFor(
+      this.#acquire(now, options?.ctx),
+      options?.signal,
+      this.#settings.deadline,
+    );
     if (this.#onEvent === undefined) return waited;
     const ms = (): number => this.#runtime.now() - now;
     return waited.then(
@@ -282,17 +261,10 @@ export class TokenSource {
     }
   }
 
-  #refreshBehind(now: number, ctx: WaitUntil | undefined): void {
-    if (this.#live(now) !== undefined) return;
-    if (this.#failure !== undefined && now < this.#failure.until) return;
-    // Failures are recorded by #acquire; the current token keeps being served meanwhile.
-    this.#acquire(now, ctx).catch(() => undefined);
-  }
-
   /** The flight in progress, unless it outlived its deadline (its request's I/O went away). */
   #live(now: number): Flight | undefined {
     const flight = this.#inflight;
-    if (flight !== undefined && now - flight.startedAt > this.#deadline + 1_000) {
+    if (flight !== undefined && now - flight.startedAt > this.#settings.deadline + 1_000) {
       this.#inflight = undefined;
       return undefined;
     }
@@ -306,7 +278,7 @@ export class TokenSource {
     if (failure !== undefined && now < failure.until) return Promise.reject(failure.error);
     // The call has its own deadline, not any caller's signal: it serves every caller, and a
     // caller that stops waiting must not stop it for the others.
-    const deadline = AbortSignal.timeout(this.#deadline);
+    const deadline = AbortSignal.timeout(this.#settings.deadline);
     const settle = (): void => {
       if (this.#inflight === flight) this.#inflight = undefined;
     };
@@ -319,7 +291,7 @@ export class TokenSource {
       },
       (error: unknown) => {
         const typed = deadline.aborted
-          ? deadlineError(this.#deadline)
+          ? deadlineError(this.#settings.deadline)
           : isEdgeTokenError(error)
             ? error
             : new EdgeTokenError("invalid_response", "The provider failed unexpectedly.", {
@@ -340,25 +312,25 @@ export class TokenSource {
 
   #recordFailure(error: EdgeTokenError): void {
     const now = this.#runtime.now();
-    let wait = this.#permanentErrorTtl;
+    let wait = this.#settings.permanentErrorTtl;
     if (!isPermanent(error)) {
       this.#failures += 1;
       wait = failureWaitMs(
         this.#failures,
-        this.#backoff,
+        this.#settings.backoff,
         this.#runtime.random(),
         error.retryAfterMs,
       );
     }
     this.#failure = { error, until: now + wait };
     const left = (this.#entry?.token.expiresAt ?? 0) - now;
-    const serving = left > this.#refresh.minRemainingMs;
+    const serving = left > this.#settings.minRemainingMs;
     this.#emit({ type: "refresh_failed", code: error.code, serving, retryInMs: wait });
   }
 
   #adopt(token: Token, at?: number): Entry {
     const draw = this.#leased ? tokenDraw(token) : this.#runtime.random();
-    const refreshAt = at ?? refreshPoint(token, this.#refresh, draw);
+    const refreshAt = at ?? refreshPoint(token, this.#settings, draw);
     const entry = { token, promise: Promise.resolve(token), refreshAt };
     this.#entry = entry;
     return entry;

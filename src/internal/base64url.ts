@@ -20,9 +20,8 @@ export function fromBase64url(text: string): Uint8Array<ArrayBuffer> | undefined
   if (!/^[A-Za-z0-9_-]*={0,2}$/.test(text)) return undefined;
   try {
     const binary = atob(text.replaceAll("-", "+").replaceAll("_", "/"));
-    const bytes = new Uint8Array(binary.length);
-    for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-    return bytes;
+    // A binary string: one character per byte, each below 256.
+    return Uint8Array.from(binary, (char) => char.charCodeAt(0));
   } catch {
     return undefined;
   }

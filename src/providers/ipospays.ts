@@ -247,8 +247,8 @@ async function transactVerdict(response: Response): Promise<ResponseVerdict> {
   if (response.headers.get("AuthenticationRefreshRequired")?.toLowerCase() === "true")
     return "renew";
   if (!response.headers.get("content-type")?.includes("json")) return "ok";
-  // Looking inside means buffering a copy: only for bodies of a sensible size.
-  if (Number(response.headers.get("content-length") ?? 0) > 65_536) return "ok";
+  // Looking inside means buffering a copy: only for bodies of a sensible size (no header: 0).
+  if (Number(response.headers.get("content-length")) > 65_536) return "ok";
   try {
     const body = (await response.clone().json()) as { AuthenticationRefreshRequired?: unknown };
     const flag = body?.AuthenticationRefreshRequired;
@@ -275,15 +275,14 @@ async function transactVerdict(response: Response): Promise<ResponseVerdict> {
 /* @__NO_SIDE_EFFECTS__ */
 export function ipospays(options: IposPaysOptions): Provider {
   const c = config(options);
-  const policy = c.requestPolicy ?? {};
-  const requested = { scope: c.scope, expiryMinutes: c.expiryMinutes };
   const call = async (
     endpoint: "generate" | "refresh",
     build: () => Request,
     { runtime, signal }: ProviderContext,
   ): Promise<Token> => {
-    const sent = await sendRequest(build, runtime, policy, `${NAME} ${endpoint}`, signal);
-    return processIposPaysResponse(sent, endpoint, requested);
+    const sent = await sendRequest(build, runtime, c.requestPolicy, `${NAME} ${endpoint}`, signal);
+    // What was asked for: the scope and the lifetime, from the options.
+    return processIposPaysResponse(sent, endpoint, c);
   };
   return {
     key: {

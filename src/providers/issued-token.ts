@@ -34,26 +34,21 @@ export function issuedToken(sent: SentRequest, fields: IssuedTokenFields, what: 
     );
   }
   const expiresAt =
+    // The fields' expiresIn, validUntil and requestedLifetime are signals of the same names.
     tokenExpiry({
+      ...fields,
       sentAt: sent.sentAt,
       receivedAt: sent.receivedAt,
       dateHeader: sent.response.headers.get("date"),
-      expiresIn: fields.expiresIn,
-      validUntil: fields.validUntil,
-      requestedLifetime: fields.requestedLifetime,
       jwt: fields.value,
     }) ??
     (fields.fallbackLifetime === undefined
       ? undefined
       : sent.sentAt + fields.fallbackLifetime * 1000);
   if (expiresAt === undefined) {
-    throw new EdgeTokenError(
-      "invalid_response",
-      `${what} gave no way to tell when the token expires.`,
-      {
-        status,
-      },
-    );
+    throw new EdgeTokenError("invalid_response", `${what} did not say when the token expires.`, {
+      status,
+    });
   }
   return new Token({
     value: fields.value,

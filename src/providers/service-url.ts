@@ -8,7 +8,7 @@ import { EdgeTokenError } from "../errors.ts";
  */
 export type ServiceUrlProblem = "not_a_url" | "credentials_or_query" | "not_https";
 
-const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
+const LOOPBACK = ["127.0.0.1", "localhost", "[::1]"];
 
 /**
  * The rule every service URL follows: https, or plain http on loopback (`127.0.0.1`,
@@ -30,7 +30,7 @@ export function serviceUrlProblem(text: string): ServiceUrlProblem | undefined {
     // Credentials or parameters in a URL end up in logs and in JSON.stringify of the provider.
     return "credentials_or_query";
   }
-  if (url.protocol !== "https:" && !(url.protocol === "http:" && LOOPBACK.has(url.hostname))) {
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && LOOPBACK.includes(url.hostname))) {
     return "not_https";
   }
   return undefined;
@@ -40,7 +40,7 @@ export function serviceUrlProblem(text: string): ServiceUrlProblem | undefined {
 const ADVICE: Record<ServiceUrlProblem, string> = {
   not_a_url: "is not a URL",
   credentials_or_query: "must not carry credentials, a query or a fragment",
-  not_https: "must use https (plain http is accepted only on loopback, for the emulator)",
+  not_https: "must use https (http only on loopback, for the emulator)",
 };
 
 /**

@@ -33,11 +33,8 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): TokenStore 
     async set(key, token) {
       entries.delete(key);
       entries.set(key, token);
-      while (entries.size > maxEntries) {
-        const oldest = entries.keys().next().value;
-        if (oldest === undefined) break;
-        entries.delete(oldest);
-      }
+      // A Map keeps insertion order: the first key is the least recently used.
+      while (entries.size > maxEntries) entries.delete(entries.keys().next().value as string);
     },
     async delete(key) {
       entries.delete(key);
