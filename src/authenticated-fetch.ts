@@ -199,24 +199,26 @@ function viaRequest(
   const { provider, runtime } = via;
   // Redirects are not followed unless the caller asks: the token would travel with them to
   // wherever they point (browsers drop Authorization across origins, not a `token` header).
-  const build = (): Request =>
-    init?.redirect === undefined && !(input instanceof Request)
-      ? new Request(input, { ...init, redirect: "manual" })
-      : new Request(input, init);
+  const build = (from: RequestInit | undefined): Request =>
+    from?.redirect === undefined && !(input instanceof Request)
+      ? new Request(input, { ...from, redirect: "manual" })
+      : new Request(input, from);
   let request: Request;
   try {
-    request = build();
+    request = build(init);
   } catch (error) {
     // No token is attached yet: the platform's error is about the caller's own URL or init.
     throw unbuildable(error);
   }
-  // What a replay needs, without a copy of the body up front where none is needed: a body given
-  // in `init` as a string, bytes, a Blob or a form is built into a new request from `init` again,
-  // only if a renewal happens. A body that can only be read once and is not the caller's stream
-  // (a Request's own, an async iterable) is teed now — the one copy, as before.
+  // What a replay needs, without a second request up front where none is needed: a body given
+  // in `init` as a string, bytes, a Blob or a form is built into a new request only if a renewal
+  // happens, from the body as it was when called (bytes and forms copied now, as on the direct
+  // path: the caller may change them before the replay). A body that can only be read once and
+  // is not the caller's stream (a Request's own, an async iterable) is teed now.
   const spare = replayable && !rebuildable(init?.body, input) ? request.clone() : undefined;
+  const kept = init?.body == null || !plain(init) ? init : { ...init, body: snapshot(init.body) };
   return async (token, again) => {
-    const unsent = again ? (spare ?? build()) : request;
+    const unsent = again ? (spare ?? build(kept)) : request;
     let authorized: Request;
     try {
       authorized = provider.apply(unsent, token);
