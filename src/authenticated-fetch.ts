@@ -57,11 +57,14 @@ function unsendable(): EdgeTokenError {
  * Everything it throws is an `EdgeTokenError`.
  */
 export async function authenticatedFetch(
-  input: Request | string | URL,
+  target: Request | string | URL,
   init: RequestInit | undefined,
   via: FetchWith,
 ): Promise<Response> {
   const { provider, runtime } = via;
+  // The URL as it is now, as `fetch` reads it when called: a URL object the caller changes
+  // meanwhile (the next page, in a loop) is not where this request, or its replay, goes.
+  const input = target instanceof URL ? target.href : target;
   // A stream the caller handed over can be read once: it is not replayed.
   const replayable = !(init?.body instanceof ReadableStream);
   const placement = provider.placement;
@@ -127,7 +130,7 @@ function direct(
   const sending: RequestInit = { ...init, headers, redirect: init?.redirect ?? "manual" };
   // The body as it is now, as `fetch` would take it: bytes or a form the caller changes while the
   // token is on its way (or before a replay) are not what goes out.
-  if (init?.body !== undefined && init.body !== null) sending.body = snapshot(init.body);
+  sending.body = snapshot(init?.body);
   return async (token) => {
     const value = `${placement.prefix}${token.value}`;
     // What a header value may hold (fetch would refuse it, quoting it in its error: the token).
@@ -173,15 +176,15 @@ function plain(value: object | undefined | null): boolean {
 /**
  * A copy of a body the caller can still change (bytes, a form), taken now; one they cannot (a
  * string, a Blob), as it is. Bytes stay bytes (a Blob would be read as a stream): the same bytes
- * of a view of any type, with no `content-type`, as they would have been.
+ * of a view of any type, with no `content-type`, as they would have been. None is `null`.
  */
-function snapshot(body: BodyInit): BodyInit {
+function snapshot(body: BodyInit | null | undefined): BodyInit | null {
   if (body instanceof ArrayBuffer) return body.slice(0);
   if (ArrayBuffer.isView(body)) {
     return new Uint8Array(body.buffer, body.byteOffset, body.byteLength).slice();
   }
   if (body instanceof URLSearchParams) return new URLSearchParams(body);
-  if (!(body instanceof FormData)) return body;
+  if (!(body instanceof FormData)) return body ?? null;
   const copy = new FormData();
   body.forEach((value, name) => {
     copy.append(name, value);
@@ -216,7 +219,7 @@ function viaRequest(
   // path: the caller may change them before the replay). A body that can only be read once and
   // is not the caller's stream (a Request's own, an async iterable) is teed now.
   const spare = replayable && !rebuildable(init?.body, input) ? request.clone() : undefined;
-  const kept = init?.body == null || !plain(init) ? init : { ...init, body: snapshot(init.body) };
+  const kept = plain(init) ? { ...init, body: snapshot(init?.body) } : init;
   return async (token, again) => {
     const unsent = again ? (spare ?? build(kept)) : request;
     let authorized: Request;

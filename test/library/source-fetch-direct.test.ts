@@ -181,6 +181,26 @@ describe("source.fetch on the platform's fetch", () => {
     expect(bodies.filter((body) => body === JSON.stringify([["amount", "1250"]]))).toHaveLength(2);
   });
 
+  it("sends to the URL as it was when called, first and again, though the caller changes it", async () => {
+    const { clock, server, sent, source } = onPlatformFetch();
+    await source.get();
+    clock.advance(5_000);
+    server.revokeAll();
+    const url = new URL(API);
+    const pending: Promise<Response>[] = [];
+    for (const page of ["1", "2"]) {
+      url.searchParams.set("page", page);
+      pending.push(source.fetch(url));
+    }
+    for (const response of await Promise.all(pending)) expect(response.status).toBe(200);
+    expect(sent.map((call) => String(call.input)).toSorted()).toEqual([
+      `${API}?page=1`,
+      `${API}?page=1`,
+      `${API}?page=2`,
+      `${API}?page=2`,
+    ]);
+  });
+
   it("a Request given as init keeps its method, headers and body", async () => {
     const { sent, source } = onPlatformFetch(async () => new Response("ok"));
     const init = new Request(API, { method: "DELETE", headers: { "x-kept": "1" }, body: "kept" });
