@@ -74,7 +74,14 @@ export async function authenticatedFetch(
     !(input instanceof Request) &&
     plain(init) &&
     (!replayable || rebuildable(init?.body, input));
-  const send = straight ? direct(input, init, placement) : viaRequest(input, init, via, replayable);
+  let send: Send;
+  try {
+    send = straight ? direct(input, init, placement) : viaRequest(input, init, via, replayable);
+  } catch (error) {
+    // No token is attached yet: the platform's error (a Request, headers or a body copy it could
+    // not make) is about the caller's own URL or init.
+    throw unbuildable(error);
+  }
   let token: Token;
   try {
     token = await via.token();
@@ -121,11 +128,7 @@ function direct(
       if (key.toLowerCase() !== name) headers[key] = value;
     }
   } else {
-    try {
-      headers = new Headers(given);
-    } catch (error) {
-      throw unbuildable(error);
-    }
+    headers = new Headers(given);
   }
   const sending: RequestInit = { ...init, headers, redirect: init?.redirect ?? "manual" };
   // The body as it is now, as `fetch` would take it: bytes or a form the caller changes while the
@@ -206,13 +209,7 @@ function viaRequest(
     from?.redirect === undefined && !(input instanceof Request)
       ? new Request(input, { ...from, redirect: "manual" })
       : new Request(input, from);
-  let request: Request;
-  try {
-    request = build(init);
-  } catch (error) {
-    // No token is attached yet: the platform's error is about the caller's own URL or init.
-    throw unbuildable(error);
-  }
+  const request = build(init);
   // What a replay needs, without a second request up front where none is needed: a body given
   // in `init` as a string, bytes, a Blob or a form is built into a new request only if a renewal
   // happens, from the body as it was when called (bytes and forms copied now, as on the direct

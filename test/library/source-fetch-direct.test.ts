@@ -265,6 +265,24 @@ describe("what source.fetch throws on the platform's fetch", () => {
     expect((await failure(source.fetch(API))).code).toBe("upstream_unavailable");
   });
 
+  it("a body whose buffer was transferred away is `configuration`, on either path, not a bare TypeError", async () => {
+    const { server, source } = onPlatformFetch();
+    const custom = createTokenSource(
+      { ...doubleProvider(), placement: BEARER, apply: bearer },
+      { runtime: { fetch: (input, init) => server.fetch(new Request(input, init)) } },
+    );
+    const buffer = new ArrayBuffer(8);
+    const view = new Uint8Array(buffer);
+    structuredClone(buffer, { transfer: [buffer] });
+    for (const sender of [source, custom]) {
+      for (const body of [buffer, view]) {
+        expect((await failure(sender.fetch(API, { method: "POST", body }))).code).toBe(
+          "configuration",
+        );
+      }
+    }
+  });
+
   it("a stream sent to an API that is down is `request_failed`, not `configuration`", async () => {
     const { source } = onPlatformFetch(async () => {
       throw new TypeError("fetch failed");
