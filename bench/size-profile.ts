@@ -68,11 +68,17 @@ function cutsPlugin(cuts: Cut): Plugin {
   return {
     name: "size-profile-cuts",
     setup(builder) {
+      const unmade = new Set(Object.keys(cuts));
       builder.onLoad({ filter: /\.ts$/ }, (args) => {
         const name = args.path.slice(ROOT.length + 1);
         const cut = cuts[name];
         if (cut === undefined) return undefined;
+        unmade.delete(name);
         return { contents: cut(readFileSync(args.path, "utf8")), loader: "ts" };
+      });
+      // A file renamed or no longer in the core would be a cut that saves nothing, quietly.
+      builder.onEnd(() => {
+        if (unmade.size > 0) throw new Error(`size-profile: not in the core: ${[...unmade]}`);
       });
     },
   };

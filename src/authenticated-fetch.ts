@@ -57,11 +57,14 @@ function unsendable(): EdgeTokenError {
  * Everything it throws is an `EdgeTokenError`.
  */
 export async function authenticatedFetch(
-  input: Request | string | URL,
+  target: Request | string | URL,
   init: RequestInit | undefined,
   via: FetchWith,
 ): Promise<Response> {
   const { provider, runtime } = via;
+  // The URL as it is now, as `fetch` reads it when called: a URL object the caller changes
+  // meanwhile (the next page, in a loop) is not where this request, or its replay, goes.
+  const input = target instanceof URL ? target.href : target;
   // A stream the caller handed over can be read once: it is not replayed.
   const replayable = !(init?.body instanceof ReadableStream);
   const placement = provider.placement;
@@ -71,7 +74,14 @@ export async function authenticatedFetch(
     !(input instanceof Request) &&
     plain(init) &&
     (!replayable || rebuildable(init?.body, input));
-  const send = straight ? direct(input, init, placement) : viaRequest(input, init, via, replayable);
+  let send: Send;
+  try {
+    send = straight ? direct(input, init, placement) : viaRequest(input, init, via, replayable);
+  } catch (error) {
+    // No token is attached yet: the platform's error (a Request, headers or a body copy it could
+    // not make) is about the caller's own URL or init.
+    throw unbuildable(error);
+  }
   let token: Token;
   try {
     token = await via.token();
@@ -118,16 +128,12 @@ function direct(
       if (key.toLowerCase() !== name) headers[key] = value;
     }
   } else {
-    try {
-      headers = new Headers(given);
-    } catch (error) {
-      throw unbuildable(error);
-    }
+    headers = new Headers(given);
   }
   const sending: RequestInit = { ...init, headers, redirect: init?.redirect ?? "manual" };
   // The body as it is now, as `fetch` would take it: bytes or a form the caller changes while the
   // token is on its way (or before a replay) are not what goes out.
-  if (init?.body !== undefined && init.body !== null) sending.body = snapshot(init.body);
+  sending.body = snapshot(init?.body);
   return async (token) => {
     const value = `${placement.prefix}${token.value}`;
     // What a header value may hold (fetch would refuse it, quoting it in its error: the token).
@@ -173,15 +179,15 @@ function plain(value: object | undefined | null): boolean {
 /**
  * A copy of a body the caller can still change (bytes, a form), taken now; one they cannot (a
  * string, a Blob), as it is. Bytes stay bytes (a Blob would be read as a stream): the same bytes
- * of a view of any type, with no `content-type`, as they would have been.
+ * of a view of any type, with no `content-type`, as they would have been. None is `null`.
  */
-function snapshot(body: BodyInit): BodyInit {
+function snapshot(body: BodyInit | null | undefined): BodyInit | null {
   if (body instanceof ArrayBuffer) return body.slice(0);
   if (ArrayBuffer.isView(body)) {
     return new Uint8Array(body.buffer, body.byteOffset, body.byteLength).slice();
   }
   if (body instanceof URLSearchParams) return new URLSearchParams(body);
-  if (!(body instanceof FormData)) return body;
+  if (!(body instanceof FormData)) return body ?? null;
   const copy = new FormData();
   body.forEach((value, name) => {
     copy.append(name, value);
@@ -199,24 +205,20 @@ function viaRequest(
   const { provider, runtime } = via;
   // Redirects are not followed unless the caller asks: the token would travel with them to
   // wherever they point (browsers drop Authorization across origins, not a `token` header).
-  const build = (): Request =>
-    init?.redirect === undefined && !(input instanceof Request)
-      ? new Request(input, { ...init, redirect: "manual" })
-      : new Request(input, init);
-  let request: Request;
-  try {
-    request = build();
-  } catch (error) {
-    // No token is attached yet: the platform's error is about the caller's own URL or init.
-    throw unbuildable(error);
-  }
-  // What a replay needs, without a copy of the body up front where none is needed: a body given
-  // in `init` as a string, bytes, a Blob or a form is built into a new request from `init` again,
-  // only if a renewal happens. A body that can only be read once and is not the caller's stream
-  // (a Request's own, an async iterable) is teed now — the one copy, as before.
+  const build = (from: RequestInit | undefined): Request =>
+    from?.redirect === undefined && !(input instanceof Request)
+      ? new Request(input, { ...from, redirect: "manual" })
+      : new Request(input, from);
+  const request = build(init);
+  // What a replay needs, without a second request up front where none is needed: a body given
+  // in `init` as a string, bytes, a Blob or a form is built into a new request only if a renewal
+  // happens, from the body as it was when called (bytes and forms copied now, as on the direct
+  // path: the caller may change them before the replay). A body that can only be read once and
+  // is not the caller's stream (a Request's own, an async iterable) is teed now.
   const spare = replayable && !rebuildable(init?.body, input) ? request.clone() : undefined;
+  const kept = plain(init) ? { ...init, body: snapshot(init?.body) } : init;
   return async (token, again) => {
-    const unsent = again ? (spare ?? build()) : request;
+    const unsent = again ? (spare ?? build(kept)) : request;
     let authorized: Request;
     try {
       authorized = provider.apply(unsent, token);

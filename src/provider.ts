@@ -60,8 +60,11 @@ export interface Provider {
   /** Whether `refresh` can work from this token at `now`; `obtain` is used otherwise. */
   canRefresh?(previous: Token, now: number): boolean;
   /**
-   * Where the token goes on a request, as data (for a proxy that attaches it itself). Absent
-   * means {@link BEARER}; `apply` must agree with it.
+   * Where the token goes on a request, as data, for code that attaches it itself: the broker,
+   * and `source.fetch` on the platform's own `fetch`, which then sets this header and does not
+   * call `apply`. So `apply` must do exactly this and nothing more; a provider whose `apply` also
+   * sets another header or signs the request leaves `placement` out. Absent, the broker takes
+   * {@link BEARER}.
    */
   readonly placement?: TokenPlacement;
   /**

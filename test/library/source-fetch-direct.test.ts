@@ -181,6 +181,26 @@ describe("source.fetch on the platform's fetch", () => {
     expect(bodies.filter((body) => body === JSON.stringify([["amount", "1250"]]))).toHaveLength(2);
   });
 
+  it("sends to the URL as it was when called, first and again, though the caller changes it", async () => {
+    const { clock, server, sent, source } = onPlatformFetch();
+    await source.get();
+    clock.advance(5_000);
+    server.revokeAll();
+    const url = new URL(API);
+    const pending: Promise<Response>[] = [];
+    for (const page of ["1", "2"]) {
+      url.searchParams.set("page", page);
+      pending.push(source.fetch(url));
+    }
+    for (const response of await Promise.all(pending)) expect(response.status).toBe(200);
+    expect(sent.map((call) => String(call.input)).toSorted()).toEqual([
+      `${API}?page=1`,
+      `${API}?page=1`,
+      `${API}?page=2`,
+      `${API}?page=2`,
+    ]);
+  });
+
   it("a Request given as init keeps its method, headers and body", async () => {
     const { sent, source } = onPlatformFetch(async () => new Response("ok"));
     const init = new Request(API, { method: "DELETE", headers: { "x-kept": "1" }, body: "kept" });
@@ -243,6 +263,24 @@ describe("what source.fetch throws on the platform's fetch", () => {
     }
     expect((await failure(source.fetch("/api"))).code).toBe("configuration");
     expect((await failure(source.fetch(API))).code).toBe("upstream_unavailable");
+  });
+
+  it("a body whose buffer was transferred away is `configuration`, on either path, not a bare TypeError", async () => {
+    const { server, source } = onPlatformFetch();
+    const custom = createTokenSource(
+      { ...doubleProvider(), placement: BEARER, apply: bearer },
+      { runtime: { fetch: (input, init) => server.fetch(new Request(input, init)) } },
+    );
+    const buffer = new ArrayBuffer(8);
+    const view = new Uint8Array(buffer);
+    structuredClone(buffer, { transfer: [buffer] });
+    for (const sender of [source, custom]) {
+      for (const body of [buffer, view]) {
+        expect((await failure(sender.fetch(API, { method: "POST", body }))).code).toBe(
+          "configuration",
+        );
+      }
+    }
   });
 
   it("a stream sent to an API that is down is `request_failed`, not `configuration`", async () => {
@@ -319,6 +357,42 @@ describe("what source.fetch throws on the platform's fetch", () => {
 });
 
 describe("the Request path stays where it must", () => {
+  it("with a custom runtime.fetch, the replay sends the body as it was when called, though the caller changes it", async () => {
+    const clock = new Clock();
+    const server = new FakeServer({ clock });
+    const sent: string[] = [];
+    const source = createTokenSource(
+      { ...doubleProvider(), placement: BEARER, apply: bearer },
+      {
+        runtime: {
+          now: clock.now,
+          random: () => 0,
+          sleep: async () => {},
+          fetch: async (input, init) => {
+            const request = new Request(input, init);
+            if (new URL(request.url).pathname === "/api") {
+              sent.push(new TextDecoder().decode(await request.clone().arrayBuffer()));
+            }
+            return server.fetch(request);
+          },
+        },
+      },
+    );
+    await source.get();
+    clock.advance(5_000);
+    server.revokeAll();
+    const bytes = new TextEncoder().encode("amount=1");
+    const params = new URLSearchParams({ amount: "2" });
+    const pending = [
+      source.fetch(API, { method: "POST", body: bytes }),
+      source.fetch(API, { method: "POST", body: params }),
+    ];
+    bytes.set(new TextEncoder().encode("amount=9"));
+    params.set("amount", "999999");
+    for (const response of await Promise.all(pending)) expect(response.status).toBe(200);
+    expect(sent.toSorted()).toEqual(["amount=1", "amount=1", "amount=2", "amount=2"]);
+  });
+
   it("a custom runtime.fetch gets a Request with the token on it", async () => {
     const emulator = createEmulator();
     const seen: unknown[] = [];
