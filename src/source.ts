@@ -228,9 +228,7 @@ export class TokenSource {
     const now = this.#runtime.now();
     const entry = this.#entry;
     if (entry !== undefined && entry.token.expiresAt - now > this.#settings.minRemainingMs) {
-      // A refresh behind it: joins the one in flight, or none while a failure is remembered.
-      // Failures are recorded by #acquire; the current token keeps being served meanwhile.
-      this.#acquire(now, options?.ctx).catch(() => undefined);
+      this.#refreshBehind(now, options?.ctx);
       return entry.token;
     }
     const waited = waitFor(
@@ -259,6 +257,18 @@ export class TokenSource {
     } catch {
       // A listener's failure is not the source's: it must not change what callers get.
     }
+  }
+
+  /**
+   * Starts a refresh behind the token served, unless one is in flight or a failure is remembered:
+   * checked here, so that the requests of a refresh window make no promise each (`#acquire` would
+   * hand each the flight's or a rejection, to be caught).
+   */
+  #refreshBehind(now: number, ctx: WaitUntil | undefined): void {
+    if (this.#live(now) !== undefined) return;
+    if (this.#failure !== undefined && now < this.#failure.until) return;
+    // Failures are recorded by #acquire; the current token keeps being served meanwhile.
+    this.#acquire(now, ctx).catch(() => undefined);
   }
 
   /** The flight in progress, unless it outlived its deadline (its request's I/O went away). */
