@@ -35,6 +35,14 @@ interface Tracked {
   suppressed: number;
 }
 
+/**
+ * Whether `entry`'s line is still within its minute at `now`. A `now` before the line's time is a
+ * clock moved back: not within, so the budget is told and starts again rather than kept.
+ */
+function within(entry: Tracked, now: number): boolean {
+  return now >= entry.at && now - entry.at < RATE_LIMIT_LOG_INTERVAL_MS;
+}
+
 export function createRateLimitLog(): RateLimitLog {
   // In the order their last lines were written: the first is the oldest.
   const tracked = new Map<string, Tracked>();
@@ -45,8 +53,7 @@ export function createRateLimitLog(): RateLimitLog {
   };
   const settle = (now: number): void => {
     for (const [limiter, entry] of tracked) {
-      // `now` before a line's time is a clock moved back: settle it too rather than keep it.
-      if (now - entry.at < RATE_LIMIT_LOG_INTERVAL_MS && now >= entry.at) return;
+      if (within(entry, now)) return;
       summarize(limiter, entry, now);
     }
   };
@@ -54,7 +61,7 @@ export function createRateLimitLog(): RateLimitLog {
     refused(limiter, retryAfterSeconds, now) {
       count("rate_limited", {}, now);
       const entry = tracked.get(limiter);
-      if (entry !== undefined && now - entry.at < RATE_LIMIT_LOG_INTERVAL_MS && now >= entry.at) {
+      if (entry !== undefined && within(entry, now)) {
         entry.suppressed += 1;
       } else {
         if (entry !== undefined) tracked.delete(limiter);
