@@ -120,6 +120,28 @@ describe("the replay after a renewal", () => {
     });
   }
 
+  it("sends the body as it was when called, though the caller changes it before the replay", async () => {
+    const { clock, server, source, seen } = replaying();
+    await source.get();
+    clock.advance(5_000);
+    server.revokeAll();
+    const bytes = new TextEncoder().encode("amount=1");
+    const params = new URLSearchParams({ amount: "2" });
+    const pending = [
+      source.fetch(URL_, { method: "POST", body: bytes }),
+      source.fetch(URL_, { method: "POST", body: params }),
+    ];
+    bytes.set(new TextEncoder().encode("amount=9"));
+    params.set("amount", "999999");
+    for (const response of await Promise.all(pending)) expect(response.status).toBe(200);
+    expect(seen.map((call) => call.body).toSorted()).toEqual([
+      "amount=1",
+      "amount=1",
+      "amount=2",
+      "amount=2",
+    ]);
+  });
+
   it("sets the token on a request of its own, never on the caller's", async () => {
     const { source, seen } = replaying();
     const mine = new Request(URL_, { headers: { accept: "application/json" } });
